@@ -1,0 +1,29 @@
+/*
+ * flash_file.h - a flash device kept in a host file (the host "chip").
+ *
+ * The file holds the bytes of the device inverted (~b), so that a fresh
+ * sparse file reads as erased flash (0xFF) and a 16 GiB image costs only
+ * what has been written.  Flash rules are enforced by the same simulator
+ * core as the RAM device used by the tests (src/flash/flash_sim.h).
+ */
+#ifndef FLASH_FILE_H
+#define FLASH_FILE_H
+
+#include "flash/flash.h"
+#include "flash/flash_sim.h"
+
+typedef struct flash_file {
+    int fd;
+    flash_sim_t sim;   /* rule checking over the file medium */
+    flash_dev_t dev;   /* what the store is given */
+} flash_file_t;
+
+/* Creates (or truncates) path as an erased device of geo->size bytes. */
+int flash_file_create(flash_file_t *f, const char *path,
+                      const flash_geometry_t *geo);
+/* Opens an existing image; the geometry is read from the image header that
+ * flash_file_create wrote (a small header block before the device bytes). */
+int flash_file_open(flash_file_t *f, const char *path);
+void flash_file_close(flash_file_t *f);
+
+#endif
