@@ -18,7 +18,7 @@
 
 /* Concurrent client connections.  One more gets "* BYE" and a close. */
 #ifndef IMAP_MAX_SESSIONS
-#define IMAP_MAX_SESSIONS 16
+#define IMAP_MAX_SESSIONS 8
 #endif
 
 /* Input buffer per session: holds one command line with its inline
