@@ -1,0 +1,243 @@
+/*
+ * flash_file.c - the host's flash chip: a file medium under the simulator.
+ *
+ * Layout of an image file:
+ *   [0, FLASH_FILE_HDR)        header: magic, version, geometry (plain bytes)
+ *   [FLASH_FILE_HDR, +size)    device bytes, stored inverted (~b)
+ * Inversion makes a hole in a sparse file read as erased flash, so erasing
+ * a block punches a hole instead of writing 0xFF: a big image only costs
+ * what holds data.  The image is locked (flock) while open, so the admin
+ * tool and the daemon never write it at the same time.
+ */
+#include "flash_file.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#define FLASH_FILE_HDR 4096u        /* keeps device bytes page-aligned */
+#define FLASH_FILE_VERSION 1u
+#define FLASH_FILE_IO_STEP 4096u    /* bytes inverted per pread/pwrite */
+
+static const char flash_file_magic[8] = { 'I', 'M', 'A', 'P', 'F', 'L', 'S', 'H' };
+
+static void put32(uint8_t *p, uint32_t v)
+{
+    for (int i = 0; i < 4; i++)
+        p[i] = (uint8_t)(v >> (8 * i));
+}
+
+static void put64(uint8_t *p, uint64_t v)
+{
+    for (int i = 0; i < 8; i++)
+        p[i] = (uint8_t)(v >> (8 * i));
+}
+
+static uint32_t get32(const uint8_t *p)
+{
+    uint32_t v = 0;
+    for (int i = 3; i >= 0; i--)
+        v = (v << 8) | p[i];
+    return v;
+}
+
+static uint64_t get64(const uint8_t *p)
+{
+    uint64_t v = 0;
+    for (int i = 7; i >= 0; i--)
+        v = (v << 8) | p[i];
+    return v;
+}
+
+static int is_pow2(uint32_t v)
+{
+    return v != 0 && (v & (v - 1)) == 0;
+}
+
+static int geometry_ok(const flash_geometry_t *g)
+{
+    return is_pow2(g->erase_size) && is_pow2(g->prog_size) &&
+           g->prog_size <= g->erase_size && g->size > 0 &&
+           g->size % g->erase_size == 0 && (g->flags & ~FLASH_F_PROG_ONCE) == 0;
+}
+
+/* ---- The medium: inverted bytes at an offset ---------------------------- */
+
+static int ff_read(void *ctx, uint64_t addr, void *buf, size_t len)
+{
+    flash_file_t *f = ctx;
+    uint8_t *out = buf;
+    size_t done = 0;
+    while (done < len) {
+        ssize_t n = pread(f->fd, out + done, len - done,
+                          (off_t)(FLASH_FILE_HDR + addr + done));
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n < 0)
+            return -1;
+        if (n == 0) {            /* past the end of a short file: erased */
+            memset(out + done, 0, len - done);
+            done = len;
+            break;
+        }
+        done += (size_t)n;
+    }
+    for (size_t i = 0; i < len; i++)
+        out[i] = (uint8_t)~out[i];
+    return 0;
+}
+
+static int all_ff(const uint8_t *p, size_t len)
+{
+    for (size_t i = 0; i < len; i++)
+        if (p[i] != 0xFF)
+            return 0;
+    return 1;
+}
+
+static int ff_write(void *ctx, uint64_t addr, const void *buf, size_t len)
+{
+    flash_file_t *f = ctx;
+    const uint8_t *in = buf;
+    uint8_t tmp[FLASH_FILE_IO_STEP];
+
+    /* Erased bytes are zeros in the file: a hole says that for free. */
+    if (all_ff(in, len) &&
+        fallocate(f->fd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE,
+                  (off_t)(FLASH_FILE_HDR + addr), (off_t)len) == 0)
+        return 0;
+
+    while (len > 0) {
+        size_t n = len < sizeof(tmp) ? len : sizeof(tmp);
+        for (size_t i = 0; i < n; i++)
+            tmp[i] = (uint8_t)~in[i];
+        size_t done = 0;
+        while (done < n) {
+            ssize_t w = pwrite(f->fd, tmp + done, n - done,
+                               (off_t)(FLASH_FILE_HDR + addr + done));
+            if (w < 0 && errno == EINTR)
+                continue;
+            if (w <= 0)
+                return -1;
+            done += (size_t)w;
+        }
+        in += n;
+        addr += n;
+        len -= n;
+    }
+    return 0;
+}
+
+static int ff_sync(void *ctx)
+{
+    flash_file_t *f = ctx;
+    return fdatasync(f->fd) == 0 ? 0 : -1;
+}
+
+static void attach(flash_file_t *f, const flash_geometry_t *geo)
+{
+    flash_medium_t m = { ff_read, ff_write, ff_sync, f };
+    flash_sim_init(&f->sim, geo, &m);
+    flash_sim_dev(&f->sim, &f->dev);
+}
+
+/* An exclusive lock, so a second writer gets a clear error, not a mess. */
+static int lock_image(int fd)
+{
+    if (flock(fd, LOCK_EX | LOCK_NB) == 0)
+        return 0;
+    if (errno == EWOULDBLOCK)
+        errno = EBUSY;
+    return -1;
+}
+
+int flash_file_create(flash_file_t *f, const char *path,
+                      const flash_geometry_t *geo)
+{
+    uint8_t hdr[64];
+    memset(f, 0, sizeof(*f));
+    f->fd = -1;
+    if (!geometry_ok(geo)) {
+        errno = EINVAL;
+        return FLASH_EINVAL;
+    }
+    int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+    if (fd < 0)
+        return FLASH_EIO;
+    if (lock_image(fd) != 0 || ftruncate(fd, 0) != 0 ||
+        ftruncate(fd, (off_t)(FLASH_FILE_HDR + geo->size)) != 0)
+        goto fail;
+
+    memset(hdr, 0, sizeof(hdr));
+    memcpy(hdr, flash_file_magic, 8);
+    put32(hdr + 8, FLASH_FILE_VERSION);
+    put32(hdr + 12, geo->erase_size);
+    put32(hdr + 16, geo->prog_size);
+    put32(hdr + 20, geo->flags);
+    put64(hdr + 24, geo->size);
+    if (pwrite(fd, hdr, sizeof(hdr), 0) != (ssize_t)sizeof(hdr) ||
+        fsync(fd) != 0)
+        goto fail;
+    f->fd = fd;
+    attach(f, geo);
+    return FLASH_OK;
+fail:;
+    int e = errno;
+    close(fd);
+    errno = e;
+    return FLASH_EIO;
+}
+
+int flash_file_open(flash_file_t *f, const char *path)
+{
+    uint8_t hdr[64];
+    flash_geometry_t geo;
+    struct stat sb;
+
+    memset(f, 0, sizeof(*f));
+    f->fd = -1;
+    int fd = open(path, O_RDWR | O_CLOEXEC);
+    if (fd < 0)
+        return FLASH_EIO;
+    if (lock_image(fd) != 0 || fstat(fd, &sb) != 0)
+        goto fail;
+    if (pread(fd, hdr, sizeof(hdr), 0) != (ssize_t)sizeof(hdr) ||
+        memcmp(hdr, flash_file_magic, 8) != 0 ||
+        get32(hdr + 8) != FLASH_FILE_VERSION) {
+        errno = EINVAL;    /* not an image of ours */
+        goto bad;
+    }
+    geo.erase_size = get32(hdr + 12);
+    geo.prog_size = get32(hdr + 16);
+    geo.flags = get32(hdr + 20);
+    geo.size = get64(hdr + 24);
+    if (!geometry_ok(&geo) ||
+        (uint64_t)sb.st_size < FLASH_FILE_HDR + geo.size) {
+        errno = EINVAL;
+        goto bad;
+    }
+    f->fd = fd;
+    attach(f, &geo);
+    return FLASH_OK;
+bad:
+    close(fd);
+    errno = EINVAL;
+    return FLASH_EINVAL;
+fail:;
+    int e = errno;
+    close(fd);
+    errno = e;
+    return FLASH_EIO;
+}
+
+void flash_file_close(flash_file_t *f)
+{
+    if (f->fd >= 0) {
+        fsync(f->fd);
+        close(f->fd);   /* drops the lock */
+    }
+    f->fd = -1;
+}
