@@ -1,0 +1,561 @@
+/*
+ * imap_cmd_fetch.c - FETCH and UID FETCH.
+ *
+ * One message at a time, one item at a time: a literal (BODY[], RFC822...)
+ * is copied from the store straight into the output buffer as the port
+ * drains it, so a message of any size streams through a small buffer.
+ * HEADER.FIELDS is filtered twice: once to learn the literal's length,
+ * once to send it.
+ */
+#include <string.h>
+
+#include "imap/imap_int.h"
+
+static int bad(imap_session_t *s, const char *t)
+{
+    imap_out_tagged(s, "BAD", t);
+    return IMAP_R_DONE;
+}
+
+/* [A-Za-z0-9.] run: the name of a fetch attribute or a section. */
+static uint32_t word(imap_parser_t *p, char **w)
+{
+    uint32_t st = p->pos;
+    while (p->pos < p->end) {
+        uint8_t c = p->buf[p->pos];
+        if (!((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') ||
+              (c >= '0' && c <= '9') || c == '.' || c == '-'))
+            break;
+        p->pos++;
+    }
+    *w = (char *)p->buf + st;
+    return p->pos - st;
+}
+
+/* "(" name *(SP name) ")": rewritten in place as NUL separated names. */
+static bool header_list(imap_parser_t *p, imap_fitem_t *it)
+{
+    char *w0 = (char *)p->buf + p->pos, *w = w0, *a;
+    uint32_t al;
+    unsigned n = 0;
+
+    if (!imap_p_char(p, '('))
+        return false;
+    while (!imap_p_char(p, ')')) {
+        if (n > 0 && !imap_p_sp(p))
+            return false;
+        if (!imap_p_astring(p, &a, &al) || al == 0 || memchr(a, 0, al) ||
+            memchr(a, ':', al))
+            return false;
+        memmove(w, a, al);
+        w += al;
+        *w++ = 0;
+        n++;
+    }
+    if (n == 0 || w - w0 > 0xFFFF)
+        return false;
+    it->names = w0;
+    it->names_len = (uint16_t)(w - w0);
+    it->nnames = (uint8_t)(n > 255 ? 255 : n);
+    return true;
+}
+
+static int add(imap_fetch_t *f, uint8_t kind, uint8_t sec, bool peek)
+{
+    imap_fitem_t *it;
+    if (f->nitems >= IMAP_FETCH_ITEMS_MAX)
+        return -1;
+    it = &f->items[f->nitems++];
+    memset(it, 0, sizeof *it);
+    it->kind = kind;
+    it->section = sec;
+    it->peek = peek;
+    if (kind == IMAP_FI_FLAGS)
+        f->has_flags = true;
+    if ((kind == IMAP_FI_RFC822 || kind == IMAP_FI_RFC822_TEXT ||
+         kind == IMAP_FI_BODY) && !peek)
+        f->want_seen = true;
+    return 0;
+}
+
+/* One fetch-att; returns NULL or the reason it is refused. */
+static const char *att(imap_parser_t *p, imap_fetch_t *f)
+{
+    char *w, *sw;
+    uint32_t wl = word(p, &w), sl;
+    bool peek;
+
+    if (imap_ieq(w, wl, "FLAGS"))
+        return add(f, IMAP_FI_FLAGS, 0, true) ? "Too many items" : NULL;
+    if (imap_ieq(w, wl, "UID"))
+        return add(f, IMAP_FI_UID, 0, true) ? "Too many items" : NULL;
+    if (imap_ieq(w, wl, "INTERNALDATE"))
+        return add(f, IMAP_FI_INTERNALDATE, 0, true) ? "Too many items" : NULL;
+    if (imap_ieq(w, wl, "RFC822.SIZE"))
+        return add(f, IMAP_FI_SIZE, 0, true) ? "Too many items" : NULL;
+    if (imap_ieq(w, wl, "RFC822"))
+        return add(f, IMAP_FI_RFC822, IMAP_SEC_ALL, false) ? "Too many items" : NULL;
+    if (imap_ieq(w, wl, "RFC822.HEADER"))
+        return add(f, IMAP_FI_RFC822_HEADER, IMAP_SEC_HEADER, true) ? "Too many items" : NULL;
+    if (imap_ieq(w, wl, "RFC822.TEXT"))
+        return add(f, IMAP_FI_RFC822_TEXT, IMAP_SEC_TEXT, false) ? "Too many items" : NULL;
+    if (imap_ieq(w, wl, "ENVELOPE") || imap_ieq(w, wl, "BODYSTRUCTURE") ||
+        (imap_ieq(w, wl, "BODY") && imap_p_peek(p) != '['))
+        return "ENVELOPE and BODYSTRUCTURE are not yet supported";
+    if (!imap_ieq(w, wl, "BODY") && !imap_ieq(w, wl, "BODY.PEEK"))
+        return "Unknown FETCH item";
+    peek = wl == 9;
+    if (!imap_p_char(p, '['))
+        return "Invalid section";
+    sl = word(p, &sw);
+    uint8_t sec;
+    if (sl == 0)
+        sec = IMAP_SEC_ALL;
+    else if (imap_ieq(sw, sl, "HEADER"))
+        sec = IMAP_SEC_HEADER;
+    else if (imap_ieq(sw, sl, "TEXT"))
+        sec = IMAP_SEC_TEXT;
+    else if (imap_ieq(sw, sl, "HEADER.FIELDS"))
+        sec = IMAP_SEC_HF;
+    else if (imap_ieq(sw, sl, "HEADER.FIELDS.NOT"))
+        sec = IMAP_SEC_HF_NOT;
+    else if (sw[0] >= '0' && sw[0] <= '9')
+        return "Body part sections are not yet supported";
+    else
+        return "Invalid section";
+    if (add(f, IMAP_FI_BODY, sec, peek))
+        return "Too many items";
+    imap_fitem_t *it = &f->items[f->nitems - 1];
+    if (sec == IMAP_SEC_HF || sec == IMAP_SEC_HF_NOT) {
+        if (!imap_p_sp(p) || !header_list(p, it))
+            return "Invalid header list";
+    }
+    if (!imap_p_char(p, ']'))
+        return "Invalid section";
+    if (imap_p_char(p, '<')) {
+        if (!imap_p_number(p, &it->p_off) || !imap_p_char(p, '.') ||
+            !imap_p_number(p, &it->p_len) || it->p_len == 0 ||
+            !imap_p_char(p, '>'))
+            return "Invalid partial";
+        it->partial = true;
+    }
+    return NULL;
+}
+
+/* ---- HEADER.FIELDS filter ----------------------------------------------- */
+
+static bool name_listed(const imap_fitem_t *it, const uint8_t *n, uint32_t nl)
+{
+    const char *p = it->names, *end = it->names + it->names_len;
+    while (p < end) {
+        size_t l = strlen(p);
+        if (l == nl && imap_ieq((const char *)n, nl, p))
+            return true;
+        p += l + 1;
+    }
+    return false;
+}
+
+/* Filtered header bytes into dst; bytes before skip_to are only counted.
+ * dst NULL: count only (h->vpos is the length at the end). */
+static long hf_produce(imap_session_t *s, imap_hfilt_t *h,
+                       const imap_fitem_t *it, const store_msg_t *m,
+                       uint32_t skip_to, uint8_t *dst, uint32_t cap)
+{
+    uint8_t blk[256];
+    uint32_t w = 0;
+    bool neg = it->section == IMAP_SEC_HF_NOT;
+
+#define EMIT(c) do { \
+        if (h->vpos >= skip_to) { \
+            if (dst != NULL) { if (w == cap) return (long)w; dst[w++] = (c); } \
+        } \
+        h->vpos++; \
+    } while (0)
+
+    while (!h->done) {
+        if (h->mode == 3) { EMIT('\r'); h->mode = 4; continue; }
+        if (h->mode == 4) { EMIT('\n'); h->done = true; break; }
+        if (h->raw >= m->hdr_size) {
+            h->mode = 3;
+            continue;
+        }
+        uint32_t n = m->hdr_size - h->raw, i = 0;
+        if (n > sizeof blk)
+            n = sizeof blk;
+        long r = store_msg_read(imap_store(s), m, h->raw, blk, n);
+        if (r <= 0)
+            return r < 0 ? r : STORE_ECORRUPT;
+        if (h->mode == 0) {
+            if (blk[0] == '\r' || blk[0] == '\n') {
+                h->raw = m->hdr_size;   /* the blank line ends the header */
+                continue;
+            }
+            if (blk[0] == ' ' || blk[0] == '\t') {
+                h->mode = h->prev_incl ? 1 : 2;
+            } else {
+                uint32_t c = 0;
+                while (c < (uint32_t)r && blk[c] != ':' && blk[c] != '\n')
+                    c++;
+                uint32_t nl = c;
+                while (nl > 0 && (blk[nl - 1] == ' ' || blk[nl - 1] == '\t'))
+                    nl--;
+                bool match = c < (uint32_t)r && blk[c] == ':' &&
+                             name_listed(it, blk, nl);
+                h->prev_incl = match != neg;
+                h->mode = h->prev_incl ? 1 : 2;
+            }
+        }
+        while (i < (uint32_t)r) {
+            uint8_t c = blk[i];
+            if (h->mode == 1) {
+                if (h->vpos >= skip_to && dst != NULL && w == cap) {
+                    h->raw += i;
+                    return (long)w;
+                }
+                EMIT(c);
+            }
+            i++;
+            if (c == '\n') {
+                h->mode = 0;
+                break;
+            }
+        }
+        h->raw += i;
+    }
+#undef EMIT
+    return (long)w;
+}
+
+/* ---- the command ---------------------------------------------------------- */
+
+static void item_name(imap_session_t *s, const imap_fitem_t *it)
+{
+    static const char *const secs[] = { "", "HEADER", "TEXT", "HEADER.FIELDS",
+                                        "HEADER.FIELDS.NOT" };
+    switch (it->kind) {
+    case IMAP_FI_RFC822: imap_out_str(s, "RFC822"); return;
+    case IMAP_FI_RFC822_HEADER: imap_out_str(s, "RFC822.HEADER"); return;
+    case IMAP_FI_RFC822_TEXT: imap_out_str(s, "RFC822.TEXT"); return;
+    default: break;
+    }
+    imap_out_str(s, "BODY[");
+    imap_out_str(s, secs[it->section]);
+    if (it->names != NULL) {
+        const char *p = it->names, *end = it->names + it->names_len;
+        imap_out_str(s, " (");
+        while (p < end) {
+            size_t l = strlen(p);
+            if (p != it->names)
+                imap_out(s, " ", 1);
+            imap_out_astring(s, p, l);
+            p += l + 1;
+        }
+        imap_out(s, ")", 1);
+    }
+    imap_out(s, "]", 1);
+    if (it->partial) {
+        imap_out(s, "<", 1);
+        imap_out_u32(s, it->p_off);
+        imap_out(s, ">", 1);
+    }
+}
+
+/* Starts item it of the current message: small items are written whole,
+ * literals get their header and the streaming state. */
+static int item_start(imap_session_t *s, const imap_fitem_t *it)
+{
+    imap_fetch_t *f = &s->u.fetch;
+    const store_msg_t *m = &f->msg;
+    uint32_t base = 0, total = 0;
+    char d[27];
+
+    switch (it->kind) {
+    case IMAP_FI_FLAGS:
+        imap_out_str(s, "FLAGS ");
+        imap_out_flags(s, s->view.mbox_id, m->flags, m->keywords,
+                       imap_msg_is_recent(s, m));
+        return 0;
+    case IMAP_FI_UID:
+        imap_out_str(s, "UID ");
+        imap_out_u32(s, m->uid);
+        return 0;
+    case IMAP_FI_INTERNALDATE:
+        imap_format_datetime(m->internaldate, m->tz_minutes, d);
+        imap_out_str(s, "INTERNALDATE \"");
+        imap_out_str(s, d);
+        imap_out_str(s, "\"");
+        return 0;
+    case IMAP_FI_SIZE:
+        imap_out_str(s, "RFC822.SIZE ");
+        imap_out_u32(s, m->size);
+        return 0;
+    default:
+        break;
+    }
+    switch (it->section) {
+    case IMAP_SEC_ALL: total = m->size; break;
+    case IMAP_SEC_HEADER: total = m->hdr_size; break;
+    case IMAP_SEC_TEXT: base = m->hdr_size; total = m->size - m->hdr_size; break;
+    default: {
+        long r;
+        memset(&f->hf, 0, sizeof f->hf);
+        r = hf_produce(s, &f->hf, it, m, 0, NULL, 0);
+        if (r < 0) {
+            f->corrupt = true;
+            f->failed = true;
+        }
+        total = f->hf.vpos;
+        memset(&f->hf, 0, sizeof f->hf);
+        break;
+    }
+    }
+    if (m->hdr_size > m->size)
+        total = base = 0;
+    uint32_t off = 0, n = total;
+    if (it->partial) {
+        off = it->p_off < total ? it->p_off : total;
+        n = total - off;
+        if (n > it->p_len)
+            n = it->p_len;
+    }
+    item_name(s, it);
+    imap_out_str(s, " {");
+    imap_out_u32(s, n);
+    imap_out_str(s, "}\r\n");
+    f->in_lit = true;
+    f->lit_src = base + off;
+    f->lit_rem = n;
+    f->hf.vpos = 0;
+    return 0;
+}
+
+/* Streams the current literal; IMAP_R_DONE when it is all out. */
+static int item_stream(imap_session_t *s, const imap_fitem_t *it)
+{
+    imap_fetch_t *f = &s->u.fetch;
+    bool hf = it->kind == IMAP_FI_BODY &&
+              (it->section == IMAP_SEC_HF || it->section == IMAP_SEC_HF_NOT);
+
+    while (f->lit_rem > 0) {
+        uint32_t cap;
+        uint8_t *d;
+        long r;
+        if (s->budget == 0)
+            return IMAP_R_MORE;
+        d = imap_out_reserve(s, &cap);
+        if (cap < 512 && cap < f->lit_rem)
+            return IMAP_R_WAIT;
+        if (cap > f->lit_rem)
+            cap = f->lit_rem;
+        s->budget--;
+        if (f->corrupt) {
+            memset(d, ' ', cap);
+            r = cap;
+        } else if (hf) {
+            uint32_t skip = it->partial ? it->p_off : 0;
+            r = hf_produce(s, &f->hf, it, &f->msg, skip, d, cap);
+            if (r == 0 && f->hf.done)
+                r = STORE_ECORRUPT;
+        } else {
+            r = store_msg_read(imap_store(s), &f->msg, f->lit_src, d, cap);
+            if (r == 0)
+                r = STORE_ECORRUPT;
+        }
+        if (r < 0) {   /* keep the stream in sync: pad, report NO at the end */
+            f->corrupt = true;
+            f->failed = true;
+            continue;
+        }
+        imap_out_commit(s, (uint32_t)r);
+        f->lit_src += (uint32_t)r;
+        f->lit_rem -= (uint32_t)r;
+    }
+    f->in_lit = false;
+    f->corrupt = false;
+    return IMAP_R_DONE;
+}
+
+static int run_fetch(imap_session_t *s);
+
+static int fetch_finish(imap_session_t *s)
+{
+    imap_fetch_t *f = &s->u.fetch;
+    int r;
+
+    imap_own_end(s);
+    r = imap_updates(s, false);
+    if (r != IMAP_R_DONE)
+        return r;
+    if (f->failed)
+        imap_out_tagged(s, "NO", "[SERVERBUG] Some messages could not be read");
+    else
+        imap_out_tagged(s, "OK", s->uid ? "UID FETCH completed" : "FETCH completed");
+    return IMAP_R_DONE;
+}
+
+static int fetch_body(imap_session_t *s, const char *set, uint32_t setlen)
+{
+    imap_fetch_t *f = &s->u.fetch;
+    store_t *st = imap_store(s);
+    int r;
+
+    imap_own_slice(s);
+    for (;;) {
+        if (!f->in_msg) {
+            if (s->budget == 0)
+                return IMAP_R_MORE;
+            if (imap_out_free(s) < IMAP_LINE_RESERVE)
+                return IMAP_R_WAIT;
+            r = imap_set_next(s, set, setlen, s->uid, f->star, &f->cur, &f->seq,
+                              &f->msg);
+            if (r == 0)
+                break;
+            s->budget--;
+            if (r < 0) {
+                f->failed = true;
+                continue;
+            }
+            f->in_msg = true;
+            f->item = 0;
+            f->add_flags = false;
+            if (f->want_seen && !s->readonly && !(f->msg.flags & STORE_F_SEEN)) {
+                uint64_t ms = 0;
+                bool needs = false;
+                for (unsigned i = 0; i < f->nitems; i++) {
+                    const imap_fitem_t *it = &f->items[i];
+                    if (!it->peek && it->kind != IMAP_FI_RFC822_HEADER &&
+                        (it->kind == IMAP_FI_RFC822 ||
+                         it->kind == IMAP_FI_RFC822_TEXT ||
+                         it->kind == IMAP_FI_BODY))
+                        needs = true;
+                }
+                if (needs &&
+                    store_msg_set_flags(st, s->view.mbox_id, f->msg.uid,
+                                        f->msg.flags | STORE_F_SEEN,
+                                        f->msg.keywords, &ms) >= 0) {
+                    f->msg.flags |= STORE_F_SEEN;
+                    imap_own_note(s, ms);
+                    f->add_flags = !f->has_flags;
+                    if (store_commit(st) < 0)
+                        store_rollback(st);
+                }
+            }
+            imap_out_str(s, "* ");
+            imap_out_u32(s, f->seq);
+            imap_out_str(s, " FETCH (");
+        }
+        while (f->item < f->nitems) {
+            const imap_fitem_t *it = &f->items[f->item];
+            if (f->in_lit) {
+                r = item_stream(s, it);
+                if (r != IMAP_R_DONE)
+                    return r;
+                f->item++;
+                continue;
+            }
+            if (imap_out_free(s) < IMAP_LINE_RESERVE)
+                return IMAP_R_WAIT;
+            if (f->item > 0)
+                imap_out(s, " ", 1);
+            item_start(s, it);
+            if (!f->in_lit)
+                f->item++;
+        }
+        if (imap_out_free(s) < IMAP_LINE_RESERVE)
+            return IMAP_R_WAIT;
+        if (f->add_flags) {
+            imap_out_str(s, " FLAGS ");
+            imap_out_flags(s, s->view.mbox_id, f->msg.flags, f->msg.keywords,
+                           imap_msg_is_recent(s, &f->msg));
+        }
+        imap_out_str(s, ")\r\n");
+        f->in_msg = false;
+    }
+    return fetch_finish(s);
+}
+
+/* The set's text stays in the input buffer while the command runs. */
+static int run_fetch(imap_session_t *s)
+{
+    imap_parser_t p;
+    char *set;
+    uint32_t sl;
+
+    imap_p_init(&p, s->in, s->cmd_len);
+    /* re-find the set: tag SP [UID SP] FETCH SP set */
+    while (p.pos < p.end && p.buf[p.pos] != ' ')
+        p.pos++;
+    p.pos++;
+    if (s->uid)
+        p.pos += 4;
+    p.pos += 6;
+    if (!imap_p_seqset(&p, &set, &sl))
+        return fetch_finish(s);
+    return fetch_body(s, set, sl);
+}
+
+int imap_cmd_fetch(imap_session_t *s, imap_parser_t *p)
+{
+    imap_fetch_t *f = &s->u.fetch;
+    const char *why = NULL;
+    char *set, *w;
+    uint32_t sl, wl;
+    int r;
+
+    memset(f, 0, offsetof(imap_fetch_t, cur));
+    if (!imap_p_sp(p) || !imap_p_seqset(p, &set, &sl) || !imap_p_sp(p))
+        return bad(s, "Usage: FETCH sequence-set items");
+    if (imap_p_char(p, '(')) {
+        do {
+            if ((why = att(p, f)) != NULL)
+                return bad(s, why);
+        } while (imap_p_sp(p));
+        if (!imap_p_char(p, ')'))
+            return bad(s, "Invalid FETCH item list");
+    } else {
+        uint32_t save = p->pos;
+        wl = word(p, &w);
+        if (imap_ieq(w, wl, "FAST")) {
+            add(f, IMAP_FI_FLAGS, 0, true);
+            add(f, IMAP_FI_INTERNALDATE, 0, true);
+            add(f, IMAP_FI_SIZE, 0, true);
+        } else if (imap_ieq(w, wl, "ALL") || imap_ieq(w, wl, "FULL")) {
+            return bad(s, "ENVELOPE and BODYSTRUCTURE are not yet supported");
+        } else {
+            p->pos = save;
+            if ((why = att(p, f)) != NULL)
+                return bad(s, why);
+        }
+    }
+    if (!imap_p_eol(p))
+        return bad(s, "Invalid characters after FETCH items");
+    if (s->uid) {
+        bool has = false;
+        for (unsigned i = 0; i < f->nitems; i++)
+            if (f->items[i].kind == IMAP_FI_UID)
+                has = true;
+        if (!has) {
+            if (f->nitems >= IMAP_FETCH_ITEMS_MAX)
+                return bad(s, "Too many items");
+            memmove(&f->items[1], &f->items[0], f->nitems * sizeof f->items[0]);
+            memset(&f->items[0], 0, sizeof f->items[0]);
+            f->items[0].kind = IMAP_FI_UID;
+            f->items[0].peek = true;
+            f->nitems++;
+        }
+    }
+    f->cur = 0;
+    f->in_msg = false;
+    f->in_lit = false;
+    f->failed = false;
+    f->corrupt = false;
+    f->star = imap_star(s, s->uid);
+    /* changes by others first, so that ours are not reported twice */
+    r = imap_updates(s, false);
+    imap_own_begin(s);
+    s->run = run_fetch;
+    if (r != IMAP_R_DONE)
+        s->own_ok = false;
+    return run_fetch(s);
+}

@@ -1,0 +1,533 @@
+/*
+ * imap_cmd_search.c - SEARCH and UID SEARCH.
+ *
+ * The keys are parsed once into a small array (a tree in prefix order,
+ * each node knowing its subtree size); nesting is bounded by
+ * IMAP_SEARCH_DEPTH_MAX.  Header and body keys read the message from the
+ * store in small blocks, never the whole message.
+ */
+#include <string.h>
+
+#include "imap/imap_int.h"
+
+enum {
+    OP_AND, OP_OR, OP_NOT, OP_ALL, OP_FLAG, OP_NOFLAG, OP_KW, OP_NOKW,
+    OP_NEW, OP_OLD, OP_RECENT, OP_LARGER, OP_SMALLER, OP_BEFORE, OP_ON,
+    OP_SINCE, OP_SENTBEFORE, OP_SENTON, OP_SENTSINCE, OP_HEADER, OP_BODY,
+    OP_TEXT, OP_SEQ, OP_UID, OP_NONE,
+};
+
+#define NEEDLE_MAX 256
+
+typedef struct sparse {
+    imap_session_t *s;
+    imap_parser_t *p;
+    const char *err;
+    bool badcharset;
+} sparse_t;
+
+static int parse_key(sparse_t *c, unsigned depth);
+
+static imap_skey_t *node(sparse_t *c, uint8_t op)
+{
+    imap_search_t *q = &c->s->u.search;
+    imap_skey_t *k;
+    if (q->nkeys >= IMAP_SEARCH_KEYS_MAX) {
+        c->err = "Too many search keys";
+        return NULL;
+    }
+    k = &q->keys[q->nkeys++];
+    memset(k, 0, sizeof *k);
+    k->op = op;
+    k->size = 1;
+    return k;
+}
+
+static bool arg_string(sparse_t *c, imap_skey_t *k)
+{
+    char *a;
+    uint32_t al;
+    if (!imap_p_sp(c->p) || !imap_p_astring(c->p, &a, &al)) {
+        c->err = "Missing search string";
+        return false;
+    }
+    if (al > NEEDLE_MAX) {
+        c->err = "Search string too long";
+        return false;
+    }
+    k->str = a;
+    k->slen = al;
+    return true;
+}
+
+static bool arg_date(sparse_t *c, imap_skey_t *k)
+{
+    char *a;
+    uint32_t al;
+    bool ok;
+    if (!imap_p_sp(c->p)) {
+        c->err = "Missing date";
+        return false;
+    }
+    if (imap_p_peek(c->p) == '"')
+        ok = imap_p_string(c->p, &a, &al);
+    else
+        ok = imap_p_atom(c->p, &a, &al, NULL);
+    if (!ok || !imap_parse_date(a, al, &k->day)) {
+        c->err = "Invalid date";
+        return false;
+    }
+    return true;
+}
+
+static bool arg_number(sparse_t *c, imap_skey_t *k)
+{
+    if (!imap_p_sp(c->p) || !imap_p_number(c->p, &k->num)) {
+        c->err = "Invalid number";
+        return false;
+    }
+    return true;
+}
+
+static const struct { const char *name; uint8_t op; uint32_t flag; } simple[] = {
+    { "ALL", OP_ALL, 0 },
+    { "ANSWERED", OP_FLAG, STORE_F_ANSWERED }, { "DELETED", OP_FLAG, STORE_F_DELETED },
+    { "DRAFT", OP_FLAG, STORE_F_DRAFT }, { "FLAGGED", OP_FLAG, STORE_F_FLAGGED },
+    { "SEEN", OP_FLAG, STORE_F_SEEN },
+    { "UNANSWERED", OP_NOFLAG, STORE_F_ANSWERED }, { "UNDELETED", OP_NOFLAG, STORE_F_DELETED },
+    { "UNDRAFT", OP_NOFLAG, STORE_F_DRAFT }, { "UNFLAGGED", OP_NOFLAG, STORE_F_FLAGGED },
+    { "UNSEEN", OP_NOFLAG, STORE_F_SEEN },
+    { "NEW", OP_NEW, 0 }, { "OLD", OP_OLD, 0 }, { "RECENT", OP_RECENT, 0 },
+};
+
+static const struct { const char *name; uint8_t op; } dates[] = {
+    { "BEFORE", OP_BEFORE }, { "ON", OP_ON }, { "SINCE", OP_SINCE },
+    { "SENTBEFORE", OP_SENTBEFORE }, { "SENTON", OP_SENTON },
+    { "SENTSINCE", OP_SENTSINCE },
+};
+
+static const char *const hdrkeys[] = { "FROM", "TO", "CC", "BCC", "SUBJECT" };
+static const char *const hdrnames[] = { "From", "To", "Cc", "Bcc", "Subject" };
+
+static int parse_key(sparse_t *c, unsigned depth)
+{
+    imap_search_t *q = &c->s->u.search;
+    imap_parser_t *p = c->p;
+    uint16_t at = q->nkeys;
+    imap_skey_t *k;
+    char *w;
+    uint32_t wl;
+
+    if (depth > IMAP_SEARCH_DEPTH_MAX) {
+        c->err = "Search keys nested too deeply";
+        return -1;
+    }
+    if (imap_p_char(p, '(')) {
+        if ((k = node(c, OP_AND)) == NULL)
+            return -1;
+        do {
+            if (parse_key(c, depth + 1) < 0)
+                return -1;
+            q->keys[at].num++;
+        } while (imap_p_sp(p));
+        if (!imap_p_char(p, ')')) {
+            c->err = "Missing )";
+            return -1;
+        }
+        q->keys[at].size = (uint16_t)(q->nkeys - at);
+        return 0;
+    }
+    int ch = imap_p_peek(p);
+    if (ch == '*' || (ch >= '1' && ch <= '9')) {
+        if ((k = node(c, OP_SEQ)) == NULL)
+            return -1;
+        if (!imap_p_seqset(p, &k->str, &k->slen)) {
+            c->err = "Invalid sequence set";
+            return -1;
+        }
+        return 0;
+    }
+    if (!imap_p_atom(p, &w, &wl, NULL)) {
+        c->err = "Invalid search key";
+        return -1;
+    }
+    for (size_t i = 0; i < sizeof simple / sizeof simple[0]; i++)
+        if (imap_ieq(w, wl, simple[i].name)) {
+            if ((k = node(c, simple[i].op)) == NULL)
+                return -1;
+            k->num = simple[i].flag;
+            return 0;
+        }
+    for (size_t i = 0; i < sizeof dates / sizeof dates[0]; i++)
+        if (imap_ieq(w, wl, dates[i].name)) {
+            if ((k = node(c, dates[i].op)) == NULL)
+                return -1;
+            return arg_date(c, k) ? 0 : -1;
+        }
+    for (size_t i = 0; i < sizeof hdrkeys / sizeof hdrkeys[0]; i++)
+        if (imap_ieq(w, wl, hdrkeys[i])) {
+            if ((k = node(c, OP_HEADER)) == NULL)
+                return -1;
+            k->str2 = hdrnames[i];
+            k->s2len = (uint32_t)strlen(hdrnames[i]);
+            return arg_string(c, k) ? 0 : -1;
+        }
+    if (imap_ieq(w, wl, "HEADER")) {
+        char *a;
+        uint32_t al;
+        if ((k = node(c, OP_HEADER)) == NULL)
+            return -1;
+        if (!imap_p_sp(p) || !imap_p_astring(p, &a, &al) || al == 0) {
+            c->err = "Invalid header name";
+            return -1;
+        }
+        k->str2 = a;
+        k->s2len = al;
+        return arg_string(c, k) ? 0 : -1;
+    }
+    if (imap_ieq(w, wl, "BODY") || imap_ieq(w, wl, "TEXT")) {
+        if ((k = node(c, w[0] == 'B' || w[0] == 'b' ? OP_BODY : OP_TEXT)) == NULL)
+            return -1;
+        return arg_string(c, k) ? 0 : -1;
+    }
+    if (imap_ieq(w, wl, "LARGER") || imap_ieq(w, wl, "SMALLER")) {
+        if ((k = node(c, w[0] == 'L' || w[0] == 'l' ? OP_LARGER : OP_SMALLER)) == NULL)
+            return -1;
+        return arg_number(c, k) ? 0 : -1;
+    }
+    if (imap_ieq(w, wl, "KEYWORD") || imap_ieq(w, wl, "UNKEYWORD")) {
+        char *a, name[IMAP_KEYWORD_LEN_MAX + 1];
+        uint32_t al;
+        unsigned idx;
+        bool un = w[0] == 'U' || w[0] == 'u';
+        if ((k = node(c, un ? OP_NOKW : OP_KW)) == NULL)
+            return -1;
+        if (!imap_p_sp(p) || !imap_p_atom(p, &a, &al, NULL)) {
+            c->err = "Invalid keyword";
+            return -1;
+        }
+        k->num = 64;   /* unknown keyword: no message has it */
+        if (imap_p_copy(a, al, name, sizeof name) &&
+            store_keyword_find(imap_store(c->s), c->s->view.mbox_id, name,
+                               false, &idx) == 0 && idx < 64)
+            k->num = idx;
+        return 0;
+    }
+    if (imap_ieq(w, wl, "NOT")) {
+        if ((k = node(c, OP_NOT)) == NULL)
+            return -1;
+        if (!imap_p_sp(p) || parse_key(c, depth + 1) < 0) {
+            if (!c->err)
+                c->err = "NOT needs a key";
+            return -1;
+        }
+        q->keys[at].size = (uint16_t)(q->nkeys - at);
+        return 0;
+    }
+    if (imap_ieq(w, wl, "OR")) {
+        if ((k = node(c, OP_OR)) == NULL)
+            return -1;
+        if (!imap_p_sp(p) || parse_key(c, depth + 1) < 0 ||
+            !imap_p_sp(p) || parse_key(c, depth + 1) < 0) {
+            if (!c->err)
+                c->err = "OR needs two keys";
+            return -1;
+        }
+        q->keys[at].size = (uint16_t)(q->nkeys - at);
+        return 0;
+    }
+    if (imap_ieq(w, wl, "UID")) {
+        if ((k = node(c, OP_UID)) == NULL)
+            return -1;
+        if (!imap_p_sp(p) || !imap_p_seqset(p, &k->str, &k->slen)) {
+            c->err = "Invalid UID set";
+            return -1;
+        }
+        return 0;
+    }
+    c->err = "Unknown search key";
+    return -1;
+}
+
+/* ---- matching ----------------------------------------------------------- */
+
+static uint8_t lc(uint8_t c) { return c >= 'A' && c <= 'Z' ? (uint8_t)(c + 32) : c; }
+
+static bool contains(const uint8_t *h, uint32_t hl, const char *n, uint32_t nl)
+{
+    if (nl == 0)
+        return true;
+    for (uint32_t i = 0; i + nl <= hl; i++) {
+        uint32_t j = 0;
+        while (j < nl && lc(h[i + j]) == lc((uint8_t)n[j]))
+            j++;
+        if (j == nl)
+            return true;
+    }
+    return false;
+}
+
+/* Substring over message bytes [from, to), read block by block with an
+ * overlap so a match across two blocks is found. */
+static int body_contains(imap_session_t *s, const store_msg_t *m, uint32_t from,
+                         uint32_t to, const char *n, uint32_t nl)
+{
+    uint8_t buf[512 + NEEDLE_MAX];
+    uint32_t have = 0;
+
+    if (nl == 0)
+        return 1;
+    while (from < to) {
+        uint32_t want = to - from;
+        if (want > 512)
+            want = 512;
+        long r = store_msg_read(imap_store(s), m, from, buf + have, want);
+        if (r <= 0)
+            return r < 0 ? (int)r : STORE_ECORRUPT;
+        have += (uint32_t)r;
+        from += (uint32_t)r;
+        if (contains(buf, have, n, nl))
+            return 1;
+        if (have >= nl) {
+            memmove(buf, buf + have - (nl - 1), nl - 1);
+            have = nl - 1;
+        }
+    }
+    return 0;
+}
+
+typedef bool (*field_test_fn)(const imap_skey_t *k, const char *v, uint32_t vl);
+
+static bool test_substr(const imap_skey_t *k, const char *v, uint32_t vl)
+{
+    return contains((const uint8_t *)v, vl, k->str, k->slen);
+}
+
+static bool test_sent(const imap_skey_t *k, const char *v, uint32_t vl)
+{
+    int64_t d;
+    if (!imap_parse_rfc5322_day(v, vl, &d))
+        return false;
+    if (k->op == OP_SENTBEFORE)
+        return d < k->day;
+    if (k->op == OP_SENTON)
+        return d == k->day;
+    return d >= k->day;
+}
+
+static bool field_done(const imap_skey_t *k, field_test_fn t, char *line,
+                       uint32_t ll)
+{
+    uint32_t c = 0, nl, v;
+    while (c < ll && line[c] != ':')
+        c++;
+    if (c == ll)
+        return false;
+    nl = c;
+    while (nl > 0 && (line[nl - 1] == ' ' || line[nl - 1] == '\t'))
+        nl--;
+    if (nl != k->s2len)
+        return false;
+    for (uint32_t i = 0; i < nl; i++)
+        if (lc((uint8_t)line[i]) != lc((uint8_t)k->str2[i]))
+            return false;
+    v = c + 1;
+    while (v < ll && (line[v] == ' ' || line[v] == '\t'))
+        v++;
+    return t(k, line + v, ll - v);
+}
+
+/* Unfolded header fields named k->str2, each given to t. */
+static int header_match(imap_session_t *s, const store_msg_t *m,
+                        const imap_skey_t *k, field_test_fn t)
+{
+    char line[1024];
+    uint8_t blk[256];
+    uint32_t ll = 0, pos = 0;
+    bool have = false, bol = true;
+
+    while (pos < m->hdr_size && pos < m->size) {
+        uint32_t want = m->hdr_size - pos;
+        if (want > sizeof blk)
+            want = sizeof blk;
+        long r = store_msg_read(imap_store(s), m, pos, blk, want);
+        if (r <= 0)
+            return r < 0 ? (int)r : STORE_ECORRUPT;
+        for (long i = 0; i < r; i++) {
+            uint8_t c = blk[i];
+            if (bol && c != ' ' && c != '\t') {
+                if (have && field_done(k, t, line, ll))
+                    return 1;
+                ll = 0;
+                have = true;
+                if (c == '\r' || c == '\n')
+                    return 0;
+            }
+            bol = false;
+            if (c == '\n') {
+                bol = true;
+                continue;
+            }
+            if (c == '\r')
+                continue;
+            if (ll < sizeof line)
+                line[ll++] = (char)c;
+        }
+        pos += (uint32_t)r;
+    }
+    return have && field_done(k, t, line, ll) ? 1 : 0;
+}
+
+static int64_t internal_day(const store_msg_t *m)
+{
+    int64_t l = m->internaldate + (int64_t)m->tz_minutes * 60;
+    return l >= 0 ? l / 86400 : -((-l + 86399) / 86400);
+}
+
+/* 1 match, 0 not, negative error.  Depth is bounded by the parser. */
+static int eval(imap_session_t *s, uint16_t i, const store_msg_t *m,
+                uint32_t seq)
+{
+    imap_search_t *q = &s->u.search;
+    const imap_skey_t *k = &q->keys[i];
+    int r;
+
+    switch (k->op) {
+    case OP_AND: {
+        uint16_t c = (uint16_t)(i + 1);
+        for (uint32_t n = 0; n < k->num; n++) {
+            r = eval(s, c, m, seq);
+            if (r <= 0)
+                return r;
+            c = (uint16_t)(c + q->keys[c].size);
+        }
+        return 1;
+    }
+    case OP_OR:
+        r = eval(s, (uint16_t)(i + 1), m, seq);
+        if (r != 0)
+            return r;
+        return eval(s, (uint16_t)(i + 1 + q->keys[i + 1].size), m, seq);
+    case OP_NOT:
+        r = eval(s, (uint16_t)(i + 1), m, seq);
+        return r < 0 ? r : !r;
+    case OP_ALL: return 1;
+    case OP_FLAG: return (m->flags & k->num) != 0;
+    case OP_NOFLAG: return (m->flags & k->num) == 0;
+    case OP_KW: return k->num < 64 && (m->keywords >> k->num) & 1;
+    case OP_NOKW: return !(k->num < 64 && (m->keywords >> k->num) & 1);
+    case OP_NEW: return imap_msg_is_recent(s, m) && !(m->flags & STORE_F_SEEN);
+    case OP_OLD: return !imap_msg_is_recent(s, m);
+    case OP_RECENT: return imap_msg_is_recent(s, m);
+    case OP_LARGER: return m->size > k->num;
+    case OP_SMALLER: return m->size < k->num;
+    case OP_BEFORE: return internal_day(m) < k->day;
+    case OP_ON: return internal_day(m) == k->day;
+    case OP_SINCE: return internal_day(m) >= k->day;
+    case OP_SENTBEFORE: case OP_SENTON: case OP_SENTSINCE: {
+        imap_skey_t d = *k;
+        d.str2 = "Date";
+        d.s2len = 4;
+        return header_match(s, m, &d, test_sent);
+    }
+    case OP_HEADER: return header_match(s, m, k, test_substr);
+    case OP_BODY:
+        return body_contains(s, m, m->hdr_size < m->size ? m->hdr_size : m->size,
+                             m->size, k->str, k->slen);
+    case OP_TEXT: return body_contains(s, m, 0, m->size, k->str, k->slen);
+    case OP_SEQ: return imap_seqset_has(k->str, k->slen, q->star_seq, seq);
+    case OP_UID: return imap_seqset_has(k->str, k->slen, q->star_uid, m->uid);
+    default: return 0;
+    }
+}
+
+static int run_search(imap_session_t *s)
+{
+    imap_search_t *q = &s->u.search;
+    store_msg_t m;
+    int r;
+
+    if (!q->started) {
+        if (imap_out_free(s) < 64)
+            return IMAP_R_WAIT;
+        imap_out_str(s, "* SEARCH");
+        q->started = true;
+    }
+    while (q->cur < s->view.count) {
+        if (s->budget == 0)
+            return IMAP_R_MORE;
+        if (imap_out_free(s) < 64)
+            return IMAP_R_WAIT;
+        s->budget--;
+        q->cur++;
+        if (store_view_get(imap_store(s), &s->view, q->cur, &m) < 0)
+            continue;
+        r = eval(s, 0, &m, q->cur);
+        if (r > 0) {
+            imap_out(s, " ", 1);
+            imap_out_u32(s, s->uid ? m.uid : q->cur);
+        }
+    }
+    if (q->started) {
+        imap_out_str(s, "\r\n");
+        q->started = false;
+        q->cur = UINT32_MAX;
+    }
+    r = imap_updates(s, false);
+    if (r != IMAP_R_DONE)
+        return r;
+    imap_out_tagged(s, "OK", s->uid ? "UID SEARCH completed" : "SEARCH completed");
+    return IMAP_R_DONE;
+}
+
+int imap_cmd_search(imap_session_t *s, imap_parser_t *p)
+{
+    imap_search_t *q = &s->u.search;
+    sparse_t c = { s, p, NULL, false };
+    uint32_t save;
+    char *w;
+    uint32_t wl;
+
+    memset(q, 0, offsetof(imap_search_t, keys));
+    q->nkeys = 0;
+    q->cur = 0;
+    q->started = false;
+    if (!imap_p_sp(p)) {
+        imap_out_tagged(s, "BAD", "Usage: SEARCH keys");
+        return IMAP_R_DONE;
+    }
+    save = p->pos;
+    if (imap_p_atom(p, &w, &wl, NULL) && imap_ieq(w, wl, "CHARSET")) {
+        char *cs;
+        uint32_t cl;
+        if (!imap_p_sp(p) || !imap_p_astring(p, &cs, &cl) || !imap_p_sp(p)) {
+            imap_out_tagged(s, "BAD", "Invalid CHARSET");
+            return IMAP_R_DONE;
+        }
+        if (!imap_ieq(cs, cl, "US-ASCII") && !imap_ieq(cs, cl, "UTF-8")) {
+            imap_out_tagged(s, "NO", "[BADCHARSET (US-ASCII UTF-8)] Unsupported charset");
+            return IMAP_R_DONE;
+        }
+    } else {
+        p->pos = save;
+    }
+    /* the whole key list is an implicit AND */
+    if (node(&c, OP_AND) == NULL)
+        return IMAP_R_DONE;
+    do {
+        if (parse_key(&c, 1) < 0)
+            break;
+        q->keys[0].num++;
+    } while (imap_p_sp(p));
+    if (c.err == NULL && !imap_p_eol(p))
+        c.err = "Invalid characters after search keys";
+    if (c.err != NULL) {
+        imap_out_tagged(s, "BAD", c.err);
+        return IMAP_R_DONE;
+    }
+    q->keys[0].size = q->nkeys;
+    q->star_seq = s->view.count;
+    q->star_uid = imap_star(s, true);
+    s->run = run_search;
+    return run_search(s);
+}
