@@ -154,6 +154,14 @@ void store_rollback(store_t *st);
 
 int store_get_stat(store_t *st, store_stat_t *out);
 
+/* Checks the image (fsck): the log from its first block (every record's
+ * CRC, commits in sequence up to the last one), the index (every node,
+ * key order, subtree counts) and every message's data chunks.  report (may
+ * be NULL) is called once per problem found.  Returns the number of
+ * problems (0: clean) or a negative error.  Read-only. */
+typedef void (*store_check_cb)(void *ctx, const char *what, uint64_t where);
+int store_check(store_t *st, store_check_cb report, void *ctx);
+
 /* ---- Users -------------------------------------------------------------- */
 
 int store_user_add(store_t *st, const store_user_t *u, uint32_t *id_out);
