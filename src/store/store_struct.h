@@ -1,12 +1,85 @@
 /*
  * store_struct.h - the store's private state, declared so that a port can
  * place a store_t in static memory.  Only src/store/ looks inside.
+ *
+ * RAM: one log write buffer, one scratch buffer and STORE_NODE_CACHE index
+ * nodes.  Nothing here depends on the number of messages.
  */
 #ifndef STORE_STRUCT_H
 #define STORE_STRUCT_H
 
+/* Log write buffer: a multiple of the device's program unit (a device whose
+ * program unit is larger is refused with STORE_EINVAL). */
+#ifndef STORE_WBUF_SIZE
+#define STORE_WBUF_SIZE 2048
+#endif
+
+#if STORE_NODE_CACHE < 6
+#define STORE_CACHE_SLOTS 6
+#else
+#define STORE_CACHE_SLOTS STORE_NODE_CACHE
+#endif
+
+/* A modification pins its root-to-leaf path plus two nodes while it splits;
+ * one more slot must stay free for flushing, so the cache bounds the tree
+ * height (and every descent is a loop bounded by it). */
+#define STORE_TREE_DEPTH_MAX (STORE_CACHE_SLOTS - 3)
+
+#if STORE_NODE_SIZE < 1024
+#error "STORE_NODE_SIZE must be at least 1024 (two largest entries per leaf)"
+#endif
+
+#define STORE_SCRATCH_SIZE \
+    ((STORE_NODE_SIZE + 512) > STORE_WBUF_SIZE ? (STORE_NODE_SIZE + 512) \
+                                               : STORE_WBUF_SIZE)
+
+/* What a commit record (and a checkpoint) carries. */
+typedef struct store_state {
+    uint64_t root;               /* flash address of the index root, 0 = empty */
+    uint32_t next_user_id;
+    uint32_t next_mbox_id;
+    uint32_t next_uidvalidity;
+    uint32_t users, mailboxes;
+    uint64_t messages;
+} store_state_t;
+
+typedef struct store_slot {
+    uint64_t addr;               /* flash address of a clean node */
+    uint32_t stamp;              /* last use, for eviction */
+    int8_t parent;               /* dirty node: slot of its parent, -1 root */
+    uint8_t used;                /* slot holds a node */
+    uint8_t dirty;               /* modified in this commit, not on flash */
+    uint8_t pin;                 /* held by the running tree operation */
+    uint8_t buf[STORE_NODE_SIZE];
+} store_slot_t;
+
 struct store {
-    const flash_dev_t *dev;   /* NULL when not mounted */
+    const flash_dev_t *dev;      /* NULL when not mounted */
+    uint64_t size;
+    uint32_t erase_size, prog_size;
+    uint32_t fmt_id;             /* seeds every record CRC of this format */
+    uint32_t chunk_stride;       /* data chunk on flash (prog aligned) */
+    uint32_t chunk_payload;      /* message bytes per chunk */
+    bool broken;                 /* a flash error: refuse further writes */
+    bool pending;                /* changes since the last commit */
+
+    store_state_t cur;           /* working state (root: may be a slot ref) */
+    store_state_t com;           /* last committed state */
+    uint64_t commit_seq;
+    uint64_t ckpt_seq;
+    uint32_t since_ckpt;
+
+    /* log head and write buffer: bytes [wb_base, head) are in wbuf */
+    uint64_t head, wb_base;
+    uint64_t gen;                /* erase blocks entered so far */
+    uint64_t cur_blk;            /* block the head has entered, or ~0 */
+
+    uint64_t ok_chunk;           /* data chunk whose CRC was last verified */
+    uint32_t stamp;
+
+    uint8_t wbuf[STORE_WBUF_SIZE];
+    uint8_t scratch[STORE_SCRATCH_SIZE];
+    store_slot_t slot[STORE_CACHE_SLOTS];
 };
 
 #endif

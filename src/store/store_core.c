@@ -1,0 +1,493 @@
+/*
+ * store_core.c - device life cycle: format, mount (checkpoint + replay),
+ * commit, rollback, checkpoints, statistics and the image check.
+ *
+ * Anchor: erase blocks 0 and 1 hold checkpoints, alternately (sequence n
+ * goes to block n & 1, which is erased first), so a cut while writing one
+ * leaves the other.  A checkpoint holds the committed state (index root,
+ * counters), the commit sequence and the log head; its CRC is not seeded
+ * (it carries the format id every other record is seeded with).
+ *
+ * Mount: the valid checkpoint with the highest sequence, then a scan of the
+ * log from its head replaying commit records (sequence must follow); the
+ * last one wins.  Whatever follows the last commit (a torn group, an
+ * unfinished append) is dead: the head resumes right after the commit if
+ * the rest of that block is still erased, else at the next block.  Then a
+ * fresh checkpoint.
+ */
+#include "store/store_priv.h"
+
+#define CKPT_SIZE (8 + 4 + 4 + 4 + 8 + 8 + 8 + 8 + STATE_SIZE)
+
+typedef struct ckpt {
+    uint64_t seq;
+    uint32_t fmt_id, erase_size, prog_size;
+    uint64_t size, commit_seq, head, gen;
+    store_state_t state;
+} ckpt_t;
+
+const char *store_strerror(int err)
+{
+    switch (err) {
+    case STORE_OK: return "ok";
+    case STORE_ENOENT: return "no such entry";
+    case STORE_EEXIST: return "already exists";
+    case STORE_ENOSPC: return "store full";
+    case STORE_EIO: return "flash I/O error";
+    case STORE_ECORRUPT: return "store corrupt";
+    case STORE_EINVAL: return "invalid argument";
+    case STORE_ELIMIT: return "limit reached";
+    case STORE_ENOTMOUNTED: return "store not mounted";
+    default: return "unknown store error";
+    }
+}
+
+uint64_t st_name_hash(const char *name)
+{
+    uint64_t h = 0xcbf29ce484222325ull;
+    for (const unsigned char *p = (const unsigned char *)name; *p; p++) {
+        h ^= *p;
+        h *= 0x100000001b3ull;
+    }
+    return (h >> 9) << 8;
+}
+
+void st_state_put(uint8_t *p, const store_state_t *s)
+{
+    st_put64(p, s->root);
+    st_put32(p + 8, s->next_user_id);
+    st_put32(p + 12, s->next_mbox_id);
+    st_put32(p + 16, s->next_uidvalidity);
+    st_put32(p + 20, s->users);
+    st_put32(p + 24, s->mailboxes);
+    st_put64(p + 28, s->messages);
+}
+
+void st_state_get(const uint8_t *p, store_state_t *s)
+{
+    s->root = st_get64(p);
+    s->next_user_id = st_get32(p + 8);
+    s->next_mbox_id = st_get32(p + 12);
+    s->next_uidvalidity = st_get32(p + 16);
+    s->users = st_get32(p + 20);
+    s->mailboxes = st_get32(p + 24);
+    s->messages = st_get64(p + 28);
+}
+
+int st_writable(store_t *st)
+{
+    if (!st || !st->dev)
+        return STORE_ENOTMOUNTED;
+    return st->broken ? STORE_EIO : STORE_OK;
+}
+
+/* Geometry the store can live on. */
+static int geo_ok(const flash_geometry_t *g)
+{
+    uint32_t stride = g->prog_size > STORE_DATA_CHUNK ? g->prog_size
+                                                      : STORE_DATA_CHUNK;
+    if (!g->erase_size || !g->prog_size || g->prog_size > STORE_WBUF_SIZE ||
+        STORE_WBUF_SIZE % g->prog_size || g->erase_size % g->prog_size ||
+        (g->erase_size & (g->erase_size - 1)) ||
+        g->erase_size < 2 * STORE_NODE_SIZE + 64 || g->erase_size < stride ||
+        g->size % g->erase_size || g->size / g->erase_size < 4)
+        return STORE_EINVAL;
+    return STORE_OK;
+}
+
+static void chunk_geometry(store_t *st)
+{
+    /* a chunk is one prog-aligned stride; its last 4 bytes are the CRC */
+    st->chunk_stride = (uint32_t)st_align_up(STORE_DATA_CHUNK, st->prog_size);
+    st->chunk_payload = st->chunk_stride - 4;
+}
+
+static void ckpt_encode(uint8_t *p, const ckpt_t *c)
+{
+    st_put64(p, c->seq);
+    st_put32(p + 8, c->fmt_id);
+    st_put32(p + 12, c->erase_size);
+    st_put32(p + 16, c->prog_size);
+    st_put64(p + 20, c->size);
+    st_put64(p + 28, c->commit_seq);
+    st_put64(p + 36, c->head);
+    st_put64(p + 44, c->gen);
+    st_state_put(p + 52, &c->state);
+}
+
+/* Reads the checkpoint in anchor block a; STORE_ECORRUPT if none. */
+static int ckpt_read(const flash_dev_t *dev, unsigned a, ckpt_t *c)
+{
+    uint8_t h[REC_HDR], p[CKPT_SIZE];
+    uint64_t base = (uint64_t)a * dev->geo.erase_size;
+    if (flash_read(dev, base, h, REC_HDR) != FLASH_OK ||
+        flash_read(dev, base + REC_HDR, p, CKPT_SIZE) != FLASH_OK)
+        return STORE_EIO;
+    if (st_get16(h) != REC_MAGIC || h[2] != R_CKPT ||
+        st_get32(h + 4) != CKPT_SIZE ||
+        st_rec_crc(0, h, p, CKPT_SIZE) != st_get32(h + 8))
+        return STORE_ECORRUPT;
+    c->seq = st_get64(p);
+    c->fmt_id = st_get32(p + 8);
+    c->erase_size = st_get32(p + 12);
+    c->prog_size = st_get32(p + 16);
+    c->size = st_get64(p + 20);
+    c->commit_seq = st_get64(p + 28);
+    c->head = st_get64(p + 36);
+    c->gen = st_get64(p + 44);
+    st_state_get(p + 52, &c->state);
+    return STORE_OK;
+}
+
+/* Erases anchor block (seq & 1) and writes the checkpoint there; unit is a
+ * buffer of at least one program unit and REC_HDR + CKPT_SIZE bytes. */
+static int ckpt_write(const flash_dev_t *dev, const ckpt_t *c, uint8_t *unit,
+                      size_t cap)
+{
+    uint32_t ps = dev->geo.prog_size;
+    size_t len = (size_t)st_align_up(REC_HDR + CKPT_SIZE, ps);
+    if (len > cap)
+        return STORE_EINVAL;
+    memset(unit, 0xFF, len);
+    st_put16(unit, REC_MAGIC);
+    unit[2] = R_CKPT;
+    unit[3] = 0;
+    st_put32(unit + 4, CKPT_SIZE);
+    ckpt_encode(unit + REC_HDR, c);
+    st_put32(unit + 8, st_rec_crc(0, unit, unit + REC_HDR, CKPT_SIZE));
+    uint64_t base = (c->seq & 1) * (uint64_t)dev->geo.erase_size;
+    if (flash_erase(dev, base) != FLASH_OK ||
+        flash_prog(dev, base, unit, len) != FLASH_OK ||
+        flash_sync(dev) != FLASH_OK)
+        return STORE_EIO;
+    return STORE_OK;
+}
+
+static int checkpoint(store_t *st)
+{
+    int rc = log_flush(st);
+    if (rc < 0)
+        return rc;
+    ckpt_t c = {
+        .seq = st->ckpt_seq + 1, .fmt_id = st->fmt_id,
+        .erase_size = st->erase_size, .prog_size = st->prog_size,
+        .size = st->size, .commit_seq = st->commit_seq, .head = st->head,
+        .gen = st->gen, .state = st->com,
+    };
+    rc = ckpt_write(st->dev, &c, st->scratch, sizeof st->scratch);
+    if (rc < 0) {
+        st->broken = true;
+        return rc;
+    }
+    st->ckpt_seq = c.seq;
+    st->since_ckpt = 0;
+    return STORE_OK;
+}
+
+int store_format(const flash_dev_t *dev, uint32_t now_unix)
+{
+    if (!dev || geo_ok(&dev->geo) < 0)
+        return STORE_EINVAL;
+    /* a new format id, so records of an earlier format never validate */
+    uint32_t old = 0;
+    ckpt_t c;
+    for (unsigned a = 0; a < 2; a++)
+        if (ckpt_read(dev, a, &c) == STORE_OK && c.fmt_id >= old)
+            old = c.fmt_id + 1;
+    uint32_t fmt = old ^ (now_unix * 2654435761u);
+    if (fmt == 0)
+        fmt = 1;
+    if (flash_erase(dev, 0) != FLASH_OK)
+        return STORE_EIO;
+    c = (ckpt_t){
+        .seq = 1, .fmt_id = fmt, .erase_size = dev->geo.erase_size,
+        .prog_size = dev->geo.prog_size, .size = dev->geo.size,
+        .commit_seq = 0, .head = 2ull * dev->geo.erase_size, .gen = 0,
+        .state = { .root = 0, .next_user_id = 1, .next_mbox_id = 1,
+                   .next_uidvalidity = now_unix ? now_unix : 1 },
+    };
+    uint8_t unit[STORE_WBUF_SIZE > 256 ? STORE_WBUF_SIZE : 256];
+    return ckpt_write(dev, &c, unit, sizeof unit);
+}
+
+/* True when [a, end of its block) is still erased. */
+static int rest_erased(store_t *st, uint64_t a, bool *yes)
+{
+    uint8_t b[64];
+    uint64_t end = (a / st->erase_size + 1) * st->erase_size;
+    *yes = true;
+    while (a < end) {
+        size_t k = end - a < sizeof b ? (size_t)(end - a) : sizeof b;
+        if (flash_read(st->dev, a, b, k) != FLASH_OK)
+            return STORE_EIO;
+        for (size_t i = 0; i < k; i++)
+            if (b[i] != 0xFF) {
+                *yes = false;
+                return STORE_OK;
+            }
+        a += k;
+    }
+    return STORE_OK;
+}
+
+static bool state_ok(const store_t *st, const store_state_t *s)
+{
+    return s->next_user_id && s->next_mbox_id &&
+           (s->root == 0 ||
+            (s->root >= 2ull * st->erase_size && s->root < st->size));
+}
+
+int store_mount(store_t *st, const flash_dev_t *dev)
+{
+    if (!st || !dev)
+        return STORE_EINVAL;
+    memset(st, 0, sizeof *st);
+    if (geo_ok(&dev->geo) < 0)
+        return STORE_EINVAL;
+    ckpt_t c, best = { 0 };
+    bool have = false;
+    for (unsigned a = 0; a < 2; a++) {
+        int rc = ckpt_read(dev, a, &c);
+        if (rc == STORE_EIO)
+            return rc;
+        if (rc == STORE_OK && (c.seq & 1) == a &&
+            (!have || c.seq > best.seq)) {
+            best = c;
+            have = true;
+        }
+    }
+    if (!have)
+        return STORE_ECORRUPT;
+    if (best.erase_size != dev->geo.erase_size ||
+        best.prog_size != dev->geo.prog_size || best.size != dev->geo.size)
+        return STORE_EINVAL;
+    st->dev = dev;
+    st->size = dev->geo.size;
+    st->erase_size = dev->geo.erase_size;
+    st->prog_size = dev->geo.prog_size;
+    chunk_geometry(st);
+    st->fmt_id = best.fmt_id;
+    st->ckpt_seq = best.seq;
+    st->ok_chunk = UINT64_MAX;
+    if (best.head < 2ull * st->erase_size || best.head > st->size ||
+        best.head % st->prog_size || !state_ok(st, &best.state)) {
+        st->dev = NULL;
+        return STORE_ECORRUPT;
+    }
+    st->head = st->wb_base = best.head;
+    st->gen = best.gen;
+    st->cur_blk = best.head % st->erase_size ? best.head / st->erase_size
+                                             : NO_BLOCK;
+
+    log_scan_t sc = { .pos = st->head, .gen = st->gen,
+                      .cur_blk = st->cur_blk, .seq = best.commit_seq };
+    int rc = log_scan(st, &sc);
+    if (rc < 0) {
+        st->dev = NULL;
+        return rc;
+    }
+    store_state_t state = best.state;
+    uint64_t ce = st->head, cgen = st->gen, cblk = st->cur_blk;
+    if (sc.found) {
+        if (!state_ok(st, &sc.state)) {
+            st->dev = NULL;
+            return STORE_ECORRUPT;
+        }
+        state = sc.state;
+        ce = sc.c_end;
+        cgen = sc.c_gen;
+        cblk = sc.c_blk;
+    }
+    st->commit_seq = sc.seq;
+    st->cur = st->com = state;
+
+    /* where the head resumes */
+    uint64_t h = st_align_up(ce, st->prog_size);
+    bool clean = sc.v_end <= ce;
+    if (clean && h % st->erase_size && h < st->size) {
+        rc = rest_erased(st, h, &clean);
+        if (rc < 0) {
+            st->dev = NULL;
+            return rc;
+        }
+    }
+    if (clean) {
+        st->head = h;
+        st->gen = cgen;
+        st->cur_blk = h % st->erase_size ? cblk : NO_BLOCK;
+    } else {
+        uint64_t s = sc.stop < st->size ? sc.stop : st->size;
+        if (s % st->erase_size == 0 && sc.stop_blk != s / st->erase_size)
+            st->head = s;
+        else
+            st->head = (s / st->erase_size + 1) * st->erase_size;
+        if (st->head > st->size)
+            st->head = st->size;
+        st->gen = sc.stop_gen;
+        st->cur_blk = NO_BLOCK;
+    }
+    st->wb_base = st->head;
+
+    /* the root must at least load */
+    if (st->cur.root) {
+        uint8_t k[KEY_SIZE] = { 0 };
+        rc = tree_get(st, k, NULL, NULL);
+        if (rc < 0 && rc != STORE_ENOENT) {
+            st->dev = NULL;
+            return rc;
+        }
+    }
+    rc = checkpoint(st);
+    if (rc < 0) {
+        st->dev = NULL;
+        return rc;
+    }
+    return STORE_OK;
+}
+
+int store_commit(store_t *st)
+{
+    int rc = st_writable(st);
+    if (rc < 0)
+        return rc;
+    if (!st->pending)
+        return STORE_OK;
+    rc = tree_flush(st);
+    if (rc < 0)
+        return rc;
+    uint8_t p[8 + STATE_SIZE];
+    st_put64(p, st->commit_seq + 1);
+    st_state_put(p + 8, &st->cur);
+    rc = log_append(st, R_COMMIT, p, sizeof p, NULL);
+    if (rc == STORE_OK)
+        rc = log_flush(st);
+    if (rc == STORE_OK && flash_sync(st->dev) != FLASH_OK) {
+        st->broken = true;
+        rc = STORE_EIO;
+    }
+    if (rc < 0)
+        return rc;
+    st->commit_seq++;
+    st->com = st->cur;
+    st->pending = false;
+    if (++st->since_ckpt >= STORE_CHECKPOINT_INTERVAL)
+        return checkpoint(st);
+    return STORE_OK;
+}
+
+void store_rollback(store_t *st)
+{
+    if (!st || !st->dev)
+        return;
+    tree_drop(st);
+    st->cur = st->com;
+    st->pending = false;
+}
+
+int store_unmount(store_t *st)
+{
+    int rc = st_writable(st);
+    if (rc < 0) {
+        if (st)
+            st->dev = NULL;
+        return rc;
+    }
+    rc = store_commit(st);
+    if (rc == STORE_OK)
+        rc = checkpoint(st);
+    st->dev = NULL;
+    return rc;
+}
+
+int store_get_stat(store_t *st, store_stat_t *out)
+{
+    if (!st || !st->dev)
+        return STORE_ENOTMOUNTED;
+    memset(out, 0, sizeof *out);
+    out->device_size = st->size;
+    out->used = st->head - 2ull * st->erase_size;
+    out->free = st->size - st->head;
+    out->users = st->cur.users;
+    out->mailboxes = st->cur.mailboxes;
+    out->messages = st->cur.messages;
+    return STORE_OK;
+}
+
+/* ---- store_check --------------------------------------------------------- */
+
+typedef struct check_ctx {
+    store_check_cb cb;
+    void *ctx;
+    uint64_t users, mboxes, msgs;
+} check_ctx_t;
+
+static int check_entry(store_t *st, const uint8_t *key, const uint8_t *val,
+                       size_t vlen, void *arg)
+{
+    check_ctx_t *cc = arg;
+    uint8_t kind = key_kind(key);
+    if (kind == K_USER) {
+        cc->users++;
+    } else if (kind == K_MBOX) {
+        cc->mboxes++;
+    } else if (kind == K_MSG) {
+        store_msg_t m;
+        if (st_msg_load(st, key_owner(key), (uint32_t)key_id(key), &m) < 0) {
+            if (cc->cb)
+                cc->cb(cc->ctx, "bad message record", key_id(key));
+            return 1;
+        }
+        if (!m.xmodseq)
+            cc->msgs++;
+        uint8_t buf[256];
+        st->ok_chunk = UINT64_MAX;
+        for (uint32_t off = 0; off < m.size;) {
+            long n = store_msg_read(st, &m, off, buf, sizeof buf);
+            if (n == STORE_EIO)
+                return (int)n;
+            if (n <= 0) {
+                if (cc->cb)
+                    cc->cb(cc->ctx, "message data fails its CRC", m.data_addr);
+                return 1;
+            }
+            off += (uint32_t)n;
+        }
+    }
+    (void)val;
+    (void)vlen;
+    return 0;
+}
+
+int store_check(store_t *st, store_check_cb report, void *ctx)
+{
+    if (!st || !st->dev)
+        return STORE_ENOTMOUNTED;
+    int problems = 0;
+    /* the log from its first block: every record up to the head */
+    log_scan_t sc = { .pos = 2ull * st->erase_size, .gen = 0,
+                      .cur_blk = NO_BLOCK, .seq = 0 };
+    int rc = log_scan(st, &sc);
+    if (rc < 0)
+        return rc;
+    if (sc.seq != st->commit_seq ||
+        (sc.found && sc.state.root != st->com.root)) {
+        problems++;
+        if (report)
+            report(ctx, "log does not replay to the last commit", sc.stop);
+    }
+    /* the index and every message's data */
+    check_ctx_t cc = { report, ctx, 0, 0, 0 };
+    rc = tree_walk(st, check_entry, &cc);
+    if (rc < 0)
+        return rc;
+    if (rc > 0 && report)
+        report(ctx, "index problems", (uint64_t)rc);
+    problems += rc;
+    if (cc.users != st->cur.users || cc.mboxes != st->cur.mailboxes ||
+        cc.msgs != st->cur.messages) {
+        problems++;
+        if (report)
+            report(ctx, "counters do not match the index", cc.msgs);
+    }
+    return problems;
+}

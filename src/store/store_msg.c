@@ -1,0 +1,487 @@
+/*
+ * store_msg.c - messages: APPEND streaming into a reserved data region,
+ * reads, flags, expunge and copy.
+ *
+ * Data region: ceil(size / payload) chunks of chunk_stride bytes (a
+ * multiple of the program unit, STORE_DATA_CHUNK rounded up).  A chunk holds
+ * chunk_payload = stride - 4 message bytes, then 0xFF, and its CRC32 in its
+ * last 4 bytes (seeded with the format id and the chunk address, so a chunk
+ * read at the wrong place fails).  Byte offset o is in chunk o / payload:
+ * reads at any offset are O(1).  Units of a short last chunk that would be
+ * all 0xFF are left unprogrammed.  The region may span erase blocks (see
+ * store_log.c); a copy shares the region (v1 never frees data).
+ *
+ * Message record (MSG): flags u32, keywords u64, modseq u64, internaldate
+ * i64, tz i16, size u32, hdr_size u32, data_addr u64, xmodseq u64.
+ * Every message also has (mbox, CHG, modseq) -> uid, so changes since a
+ * modseq are found without visiting every message; an expunged message
+ * has (mbox, XPEND, uid) -> xmodseq until it is purged.
+ */
+#include "store/store_priv.h"
+
+#define MSG_SIZE 54
+
+static void msg_encode(uint8_t *v, const store_msg_t *m)
+{
+    st_put32(v, m->flags);
+    st_put64(v + 4, m->keywords);
+    st_put64(v + 12, m->modseq);
+    st_put64(v + 20, (uint64_t)m->internaldate);
+    st_put16(v + 28, (uint16_t)m->tz_minutes);
+    st_put32(v + 30, m->size);
+    st_put32(v + 34, m->hdr_size);
+    st_put64(v + 38, m->data_addr);
+    st_put64(v + 46, m->xmodseq);
+}
+
+int st_msg_load(store_t *st, uint32_t mbox_id, uint32_t uid, store_msg_t *m)
+{
+    uint8_t k[KEY_SIZE], v[VAL_MAX];
+    size_t vl;
+    key_make(k, mbox_id, K_MSG, uid);
+    int rc = tree_get(st, k, v, &vl);
+    if (rc < 0)
+        return rc;
+    if (vl != MSG_SIZE)
+        return STORE_ECORRUPT;
+    m->uid = uid;
+    m->flags = st_get32(v);
+    m->keywords = st_get64(v + 4);
+    m->modseq = st_get64(v + 12);
+    m->internaldate = (int64_t)st_get64(v + 20);
+    m->tz_minutes = (int16_t)st_get16(v + 28);
+    m->size = st_get32(v + 30);
+    m->hdr_size = st_get32(v + 34);
+    m->data_addr = st_get64(v + 38);
+    m->xmodseq = st_get64(v + 46);
+    if (m->hdr_size > m->size)
+        return STORE_ECORRUPT;
+    return STORE_OK;
+}
+
+int st_msg_save(store_t *st, uint32_t mbox_id, const store_msg_t *m)
+{
+    uint8_t k[KEY_SIZE], v[MSG_SIZE];
+    key_make(k, mbox_id, K_MSG, m->uid);
+    msg_encode(v, m);
+    int rc = tree_put(st, k, v, MSG_SIZE);
+    if (rc < 0)
+        return st_fail(st, rc);
+    st->pending = true;
+    return STORE_OK;
+}
+
+static int chg_set(store_t *st, uint32_t mbox_id, uint64_t old_modseq,
+                   uint64_t modseq, uint32_t uid)
+{
+    uint8_t k[KEY_SIZE], v[4];
+    int rc;
+    if (old_modseq) {
+        key_make(k, mbox_id, K_CHG, old_modseq);
+        rc = tree_del(st, k);
+        if (rc < 0 && rc != STORE_ENOENT)
+            return st_fail(st, rc);
+    }
+    key_make(k, mbox_id, K_CHG, modseq);
+    st_put32(v, uid);
+    rc = tree_put(st, k, v, 4);
+    return rc < 0 ? st_fail(st, rc) : STORE_OK;
+}
+
+static uint64_t kw_mask(uint32_t n)
+{
+    return n >= 64 ? UINT64_MAX : ((1ull << n) - 1);
+}
+
+/* ---- append -------------------------------------------------------------- */
+
+int store_append_begin(store_t *st, store_append_t *a, uint32_t mbox_id,
+                       uint32_t size, uint32_t flags, uint64_t keywords,
+                       int64_t internaldate, int16_t tz_minutes)
+{
+    int rc = st_writable(st);
+    if (rc < 0)
+        return rc;
+    memset(a, 0, sizeof *a);
+    store_mbox_t m;
+    rc = st_mbox_load(st, mbox_id, &m);
+    if (rc < 0)
+        return rc;
+    uint64_t chunks = (size + (uint64_t)st->chunk_payload - 1) /
+                      st->chunk_payload;
+    uint64_t addr = 0;
+    if (chunks) {
+        rc = log_reserve(st, chunks * st->chunk_stride, &addr);
+        if (rc < 0)
+            return rc;
+    }
+    a->mbox_id = mbox_id;
+    a->size = size;
+    a->flags = flags & STORE_F_ALL;
+    a->keywords = keywords;
+    a->internaldate = internaldate;
+    a->tz_minutes = tz_minutes;
+    a->data_addr = addr;
+    a->hdr_state = 1;  /* at the start of a line */
+    a->active = true;
+    return STORE_OK;
+}
+
+/* The header ends at the first empty line (CRLF CRLF or LF LF).
+ * States: 0 inside a line, 1 at a line start, 2 after CR at a line start. */
+static void hdr_scan(store_append_t *a, const uint8_t *p, size_t n)
+{
+    for (size_t i = 0; i < n && !a->hdr_done; i++) {
+        uint8_t c = p[i];
+        if (c == '\n') {
+            if (a->hdr_state != 0) {
+                a->hdr_done = true;
+                a->hdr_size = a->written + (uint32_t)i + 1;
+            }
+            a->hdr_state = 1;
+        } else if (c == '\r' && a->hdr_state == 1) {
+            a->hdr_state = 2;
+        } else {
+            a->hdr_state = 0;
+        }
+    }
+}
+
+static uint32_t chunk_crc(const store_t *st, uint64_t addr, const void *p,
+                          size_t n)
+{
+    uint8_t s[12];
+    st_put32(s, st->fmt_id);
+    st_put64(s + 4, addr);
+    return crc32_update(crc32_update(0, s, sizeof s), p, n);
+}
+
+static int prog(store_t *st, uint64_t addr, const void *p, size_t n)
+{
+    if (flash_prog(st->dev, addr, p, n) != FLASH_OK) {
+        st->broken = true;
+        return STORE_EIO;
+    }
+    return STORE_OK;
+}
+
+/* Writes chunk number idx holding n bytes (n <= payload). */
+static int chunk_write(store_t *st, uint64_t addr, const uint8_t *p, size_t n)
+{
+    uint32_t ps = st->prog_size, stride = st->chunk_stride;
+    uint32_t cb = (stride - 4) / ps * ps;   /* start of the unit(s) with the CRC */
+    uint8_t *u = st->scratch;
+    size_t d = n / ps * ps;
+    if (d > cb)
+        d = cb;
+    int rc = STORE_OK;
+    if (d)
+        rc = prog(st, addr, p, d);
+    if (rc == STORE_OK && n > d && n <= cb) {
+        /* a partial unit before the CRC unit */
+        memset(u, 0xFF, ps);
+        memcpy(u, p + d, n - d);
+        rc = prog(st, addr + d, u, ps);
+        d = n;
+    }
+    if (rc < 0)
+        return rc;
+    memset(u, 0xFF, stride - cb);
+    if (n > cb)
+        memcpy(u, p + cb, n - cb);
+    st_put32(u + (stride - cb) - 4, chunk_crc(st, addr, p, n));
+    return prog(st, addr + cb, u, stride - cb);
+}
+
+long store_append_write(store_t *st, store_append_t *a, const void *data,
+                        size_t len)
+{
+    int rc = st_writable(st);
+    if (rc < 0)
+        return rc;
+    if (!a || !a->active)
+        return STORE_EINVAL;
+    const uint8_t *p = data;
+    size_t taken = 0;
+    while (a->written < a->size) {
+        uint32_t rest = a->size - a->written;
+        size_t n = rest < st->chunk_payload ? rest : st->chunk_payload;
+        if (len - taken < n)
+            break;
+        uint64_t idx = a->written / st->chunk_payload;
+        rc = chunk_write(st, a->data_addr + idx * st->chunk_stride,
+                         p + taken, n);
+        if (rc < 0) {
+            a->active = false;
+            return rc;
+        }
+        hdr_scan(a, p + taken, n);
+        a->written += (uint32_t)n;
+        taken += n;
+    }
+    return (long)taken;
+}
+
+int store_append_finish(store_t *st, store_append_t *a, uint32_t *uid_out)
+{
+    int rc = st_writable(st);
+    if (rc < 0)
+        return rc;
+    if (!a || !a->active || a->written != a->size)
+        return STORE_EINVAL;
+    a->active = false;
+    store_mbox_t mb;
+    rc = st_mbox_load(st, a->mbox_id, &mb);
+    if (rc < 0)
+        return rc;
+    if (mb.uidnext == UINT32_MAX)
+        return STORE_ELIMIT;
+    store_msg_t m = {
+        .uid = mb.uidnext, .flags = a->flags,
+        .keywords = a->keywords & kw_mask(mb.nkeywords),
+        .modseq = mb.highestmodseq + 1, .internaldate = a->internaldate,
+        .tz_minutes = a->tz_minutes, .size = a->size,
+        .hdr_size = a->hdr_done ? a->hdr_size : a->size,
+        .data_addr = a->data_addr, .xmodseq = 0,
+    };
+    rc = st_msg_save(st, a->mbox_id, &m);
+    if (rc == STORE_OK)
+        rc = chg_set(st, a->mbox_id, 0, m.modseq, m.uid);
+    if (rc < 0)
+        return rc;
+    mb.uidnext++;
+    mb.highestmodseq = m.modseq;
+    mb.messages++;
+    mb.recent++;
+    if (!(m.flags & STORE_F_SEEN))
+        mb.unseen++;
+    rc = st_mbox_save(st, &mb);
+    if (rc < 0)
+        return rc;
+    st->cur.messages++;
+    if (uid_out)
+        *uid_out = m.uid;
+    return STORE_OK;
+}
+
+void store_append_abort(store_t *st, store_append_t *a)
+{
+    if (a)
+        a->active = false;  /* the region is dead log space */
+}
+
+/* ---- reading ------------------------------------------------------------- */
+
+int store_msg_get(store_t *st, uint32_t mbox_id, uint32_t uid,
+                  store_msg_t *out)
+{
+    int rc = st_writable(st);
+    if (rc < 0)
+        return rc;
+    return st_msg_load(st, mbox_id, uid, out);
+}
+
+int store_msg_next(store_t *st, uint32_t mbox_id, uint32_t from,
+                   store_msg_t *out)
+{
+    int rc = st_writable(st);
+    if (rc < 0)
+        return rc;
+    uint64_t uid;
+    rc = st_seek_kind(st, mbox_id, K_MSG, from, &uid, NULL, NULL);
+    if (rc < 0)
+        return rc;
+    return st_msg_load(st, mbox_id, (uint32_t)uid, out);
+}
+
+long store_msg_read(store_t *st, const store_msg_t *m, uint32_t offset,
+                    void *buf, size_t len)
+{
+    int rc = st_writable(st);
+    if (rc < 0)
+        return rc;
+    if (offset >= m->size || !len)
+        return 0;
+    uint32_t pl = st->chunk_payload;
+    uint64_t chunks = (m->size + (uint64_t)pl - 1) / pl;
+    if (m->data_addr < 2ull * st->erase_size || m->data_addr % st->prog_size ||
+        m->data_addr > st->size || chunks * st->chunk_stride > st->size - m->data_addr)
+        return STORE_ECORRUPT;
+    if (len > m->size - offset)
+        len = m->size - offset;
+    uint8_t *out = buf;
+    size_t done = 0;
+    while (done < len) {
+        uint32_t off = offset + (uint32_t)done;
+        uint64_t idx = off / pl;
+        uint64_t addr = m->data_addr + idx * st->chunk_stride;
+        uint32_t n = m->size - (uint32_t)(idx * pl) < pl
+                         ? m->size - (uint32_t)(idx * pl) : pl;
+        uint32_t lo = off - (uint32_t)(idx * pl);
+        uint32_t hi = lo + (uint32_t)(len - done) < n ? lo + (uint32_t)(len - done) : n;
+        if (addr != st->ok_chunk) {
+            /* verify the whole chunk, copying the wanted part on the way */
+            uint8_t piece[128], c4[4];
+            uint8_t s[12];
+            st_put32(s, st->fmt_id);
+            st_put64(s + 4, addr);
+            uint32_t crc = crc32_update(0, s, sizeof s);
+            for (uint32_t o = 0; o < n;) {
+                uint32_t k = n - o < sizeof piece ? n - o : (uint32_t)sizeof piece;
+                if (flash_read(st->dev, addr + o, piece, k) != FLASH_OK)
+                    return STORE_EIO;
+                crc = crc32_update(crc, piece, k);
+                uint32_t a = o > lo ? o : lo, b = o + k < hi ? o + k : hi;
+                if (a < b)
+                    memcpy(out + done + (a - lo), piece + (a - o), b - a);
+                o += k;
+            }
+            if (flash_read(st->dev, addr + st->chunk_stride - 4, c4, 4) != FLASH_OK)
+                return STORE_EIO;
+            if (crc != st_get32(c4))
+                return STORE_ECORRUPT;
+            st->ok_chunk = addr;
+        } else if (flash_read(st->dev, addr + lo, out + done, hi - lo) != FLASH_OK) {
+            return STORE_EIO;
+        }
+        done += hi - lo;
+    }
+    return (long)done;
+}
+
+/* ---- changes ------------------------------------------------------------- */
+
+int store_msg_set_flags(store_t *st, uint32_t mbox_id, uint32_t uid,
+                        uint32_t flags, uint64_t keywords, uint64_t *modseq_out)
+{
+    int rc = st_writable(st);
+    if (rc < 0)
+        return rc;
+    store_mbox_t mb;
+    store_msg_t m;
+    rc = st_mbox_load(st, mbox_id, &mb);
+    if (rc == STORE_OK)
+        rc = st_msg_load(st, mbox_id, uid, &m);
+    if (rc < 0)
+        return rc;
+    flags &= STORE_F_ALL;
+    keywords &= kw_mask(mb.nkeywords);
+    if (m.xmodseq || (flags == m.flags && keywords == m.keywords)) {
+        if (modseq_out)
+            *modseq_out = m.modseq;
+        return STORE_OK;  /* nothing changes (an expunged message stays) */
+    }
+    uint64_t old = m.modseq;
+    if (!(m.flags & STORE_F_SEEN) && (flags & STORE_F_SEEN))
+        mb.unseen--;
+    else if ((m.flags & STORE_F_SEEN) && !(flags & STORE_F_SEEN))
+        mb.unseen++;
+    m.flags = flags;
+    m.keywords = keywords;
+    m.modseq = ++mb.highestmodseq;
+    rc = st_msg_save(st, mbox_id, &m);
+    if (rc == STORE_OK)
+        rc = chg_set(st, mbox_id, old, m.modseq, uid);
+    if (rc == STORE_OK)
+        rc = st_mbox_save(st, &mb);
+    if (rc < 0)
+        return rc;
+    if (modseq_out)
+        *modseq_out = m.modseq;
+    return STORE_OK;
+}
+
+int store_msg_expunge(store_t *st, uint32_t mbox_id, uint32_t uid)
+{
+    int rc = st_writable(st);
+    if (rc < 0)
+        return rc;
+    store_mbox_t mb;
+    store_msg_t m;
+    rc = st_mbox_load(st, mbox_id, &mb);
+    if (rc == STORE_OK)
+        rc = st_msg_load(st, mbox_id, uid, &m);
+    if (rc < 0)
+        return rc;
+    if (m.xmodseq)
+        return STORE_OK;
+    m.xmodseq = ++mb.highestmodseq;
+    mb.messages--;
+    if (!(m.flags & STORE_F_SEEN))
+        mb.unseen--;
+    if (uid >= mb.first_recent_uid && mb.recent)
+        mb.recent--;
+    uint8_t k[KEY_SIZE], v[8];
+    key_make(k, mbox_id, K_XPEND, uid);
+    st_put64(v, m.xmodseq);
+    rc = st_msg_save(st, mbox_id, &m);
+    if (rc == STORE_OK) {
+        rc = tree_put(st, k, v, 8);
+        if (rc < 0)
+            return st_fail(st, rc);
+        rc = st_mbox_save(st, &mb);
+    }
+    if (rc < 0)
+        return rc;
+    st->cur.messages--;
+    return STORE_OK;
+}
+
+int store_msg_copy(store_t *st, uint32_t src_mbox_id, const store_msg_t *m,
+                   uint32_t dst_mbox_id, uint32_t *uid_out)
+{
+    int rc = st_writable(st);
+    if (rc < 0)
+        return rc;
+    store_mbox_t mb;
+    rc = st_mbox_load(st, dst_mbox_id, &mb);
+    if (rc < 0)
+        return rc;
+    /* keywords by name; one that does not fit the destination is dropped */
+    uint64_t kw = 0;
+    for (unsigned i = 0; i < 64; i++) {
+        if (!(m->keywords & (1ull << i)))
+            continue;
+        char name[IMAP_KEYWORD_LEN_MAX + 1];
+        unsigned j;
+        rc = store_keyword_name(st, src_mbox_id, i, name, sizeof name);
+        if (rc == STORE_ENOENT || rc == STORE_ELIMIT)
+            continue;
+        if (rc == STORE_OK)
+            rc = store_keyword_find(st, dst_mbox_id, name, true, &j);
+        if (rc == STORE_ELIMIT || rc == STORE_EINVAL)
+            continue;
+        if (rc < 0)
+            return rc;
+        kw |= 1ull << j;
+    }
+    rc = st_mbox_load(st, dst_mbox_id, &mb);  /* nkeywords may have grown */
+    if (rc < 0)
+        return rc;
+    if (mb.uidnext == UINT32_MAX)
+        return STORE_ELIMIT;
+    store_msg_t c = *m;
+    c.uid = mb.uidnext;
+    c.flags = m->flags & STORE_F_ALL;
+    c.keywords = kw;
+    c.modseq = mb.highestmodseq + 1;
+    c.xmodseq = 0;
+    rc = st_msg_save(st, dst_mbox_id, &c);
+    if (rc == STORE_OK)
+        rc = chg_set(st, dst_mbox_id, 0, c.modseq, c.uid);
+    if (rc < 0)
+        return rc;
+    mb.uidnext++;
+    mb.highestmodseq = c.modseq;
+    mb.messages++;
+    mb.recent++;
+    if (!(c.flags & STORE_F_SEEN))
+        mb.unseen++;
+    rc = st_mbox_save(st, &mb);
+    if (rc < 0)
+        return rc;
+    st->cur.messages++;
+    if (uid_out)
+        *uid_out = c.uid;
+    return STORE_OK;
+}
