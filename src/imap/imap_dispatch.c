@@ -200,7 +200,7 @@ void imap_dispatch(imap_session_t *s)
         }
         s->uid = true;
     }
-    if (!imap_p_eol(&p) && !imap_p_sp(&p)) {
+    if (!imap_p_eol(&p) && imap_p_peek(&p) != ' ') {
         imap_out_tagged(s, "BAD", "Invalid characters in command name");
         goto done;
     }

@@ -11,6 +11,11 @@
 
 #include "imap/imap_int.h"
 
+/* How often an IDLE session looks for changes made by other sessions. */
+#ifndef IMAP_IDLE_POLL_MS
+#define IMAP_IDLE_POLL_MS 1000
+#endif
+
 store_t *imap_store(imap_session_t *s) { return s->srv->store; }
 
 void imap_server_init(imap_server_t *srv, store_t *store,
@@ -139,6 +144,9 @@ uint64_t imap_session_deadline(const imap_session_t *s)
         return UINT64_MAX;
     if (s->delayed && s->delay_until < timeout_at(s))
         return s->delay_until;
+    /* IDLE: look at the mailbox now and then for others' changes */
+    if (s->idling && s->now + IMAP_IDLE_POLL_MS < timeout_at(s))
+        return s->now + IMAP_IDLE_POLL_MS;
     return timeout_at(s);
 }
 
@@ -311,6 +319,7 @@ int imap_updates(imap_session_t *s, bool allow_expunge)
     if (imap_out_free(s) < 64)
         return IMAP_R_WAIT;
     old = s->view.count;
+    uint32_t old_next = s->view.uidnext;
     r = store_view_grow(st, &s->view);
     if (r >= 0 && s->view.count != old) {
         imap_out_str(s, "* ");
@@ -325,6 +334,8 @@ int imap_updates(imap_session_t *s, bool allow_expunge)
         r = store_view_changes(st, &s->view, &m, &seq);
         if (r <= 0)
             break;
+        if (m.uid >= old_next)
+            continue;   /* just announced by EXISTS: the client fetches it */
         imap_out_str(s, "* ");
         imap_out_u32(s, seq);
         imap_out_str(s, " FETCH (UID ");

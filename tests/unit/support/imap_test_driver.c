@@ -52,8 +52,9 @@ void td_free(td_t *t)
     free(t->mem);
 }
 
-static void drain(td_t *t, int i)
+static size_t drain(td_t *t, int i)
 {
+    size_t total = 0;
     const uint8_t *p;
     size_t n;
     while ((n = imap_session_tx_data(&t->sess[i], &p)) > 0) {
@@ -64,7 +65,9 @@ static void drain(td_t *t, int i)
         t->out_len[i] += n < room ? n : room;
         t->out[i][t->out_len[i]] = 0;
         imap_session_tx_consume(&t->sess[i], n);
+        total += n;
     }
+    return total;
 }
 
 void td_run(td_t *t, int i)
@@ -73,7 +76,7 @@ void td_run(td_t *t, int i)
     for (unsigned guard = 0; guard < 10000000 && t->open[i]; guard++) {
         unsigned ev = imap_session_step(s, t->now);
         t->steps++;
-        drain(t, i);
+        size_t sent = drain(t, i);
         if (ev & IMAP_EV_CLOSE) {
             t->closed[i] = true;
             imap_session_close(s);
@@ -81,6 +84,8 @@ void td_run(td_t *t, int i)
             return;
         }
         if (ev & IMAP_EV_BUSY)
+            continue;
+        if (sent > 0)   /* room again: like a port, step once more */
             continue;
         if (s->delayed) {   /* a held failed-login answer: let time pass */
             t->now = imap_session_deadline(s);
