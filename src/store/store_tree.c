@@ -577,6 +577,9 @@ static int put_inner(store_t *st, const uint8_t *key, const void *val,
             return STORE_ECORRUPT;
         uint8_t *b = st->slot[s].buf;
         unsigned i = inner_find(b, key);
+        /* keep every key of child i >= its lower bound (child 0 too) */
+        if (i == 0 && memcmp(key, i_ent(b, 0), KEY_SIZE) < 0)
+            memcpy(i_ent(b, 0), key, KEY_SIZE);
         int c;
         rc = load_child(st, i_child(b, i), n_level(b) - 1, &c);
         if (rc < 0)
@@ -725,6 +728,11 @@ int tree_walk(store_t *st,
     int problems = 0, d = 0;
     if (!st->cur.root)
         return 0;
+    /* no dirty nodes during the walk: loading would flush them and move
+     * the references the frames hold */
+    int frc = tree_flush(st);
+    if (frc < 0)
+        return frc;
     f[0] = (struct frame){ st->cur.root, UINT64_MAX, 0, 0, -1 };
     while (d >= 0) {
         struct frame *fr = &f[d];
