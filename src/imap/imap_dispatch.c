@@ -71,6 +71,8 @@ static int cmd_id(imap_session_t *s, imap_parser_t *p)
     uint32_t al;
     unsigned n = 0;
 
+    if (!imap_p_sp(p))
+        goto bad;
     if (!imap_p_nstring(p, &a, &al) || a != NULL) {
         /* a list of string pairs */
         if (!imap_p_char(p, '('))

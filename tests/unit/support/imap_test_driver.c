@@ -26,9 +26,15 @@ void td_init(td_t *t, bool allow_plaintext)
     flash_geometry_t geo = { TD_FLASH_SIZE, 4096, 256, 0 };
     imap_config_t cfg = { "imapd", allow_plaintext, NULL, NULL };
 
+    uint8_t *mem = t->keep ? t->mem : NULL;
+    char *outs[TD_SESSIONS];
+    bool keep = t->keep;
+    for (int i = 0; i < TD_SESSIONS; i++)
+        outs[i] = keep ? t->out[i] : NULL;
     memset(t, 0, sizeof *t);
+    t->keep = keep;
     t->now = 1700000000000ull;
-    t->mem = malloc(TD_FLASH_SIZE);
+    t->mem = mem ? mem : malloc(TD_FLASH_SIZE);
     flash_ram_init(&t->ram, t->mem, &geo, true);
     store_format(&t->ram.dev, (uint32_t)(t->now / 1000));
     store_mount(&t->store, &t->ram.dev);
@@ -36,7 +42,7 @@ void td_init(td_t *t, bool allow_plaintext)
     add_user(t, "bob", "hunter2");
     imap_server_init(&t->srv, &t->store, &cfg);
     for (int i = 0; i < TD_SESSIONS; i++) {
-        t->out[i] = malloc(TD_OUT_MAX + 1);
+        t->out[i] = outs[i] ? outs[i] : malloc(TD_OUT_MAX + 1);
         t->out[i][0] = 0;
     }
 }
@@ -46,10 +52,13 @@ void td_free(td_t *t)
     for (int i = 0; i < TD_SESSIONS; i++) {
         if (t->open[i])
             imap_session_close(&t->sess[i]);
-        free(t->out[i]);
+        t->open[i] = false;
+        if (!t->keep)
+            free(t->out[i]);
     }
     store_unmount(&t->store);
-    free(t->mem);
+    if (!t->keep)
+        free(t->mem);
 }
 
 static size_t drain(td_t *t, int i)
@@ -144,9 +153,15 @@ void td_clear(td_t *t, int i)
 
 char *td_script(const char *script, size_t n, size_t split, size_t *out_len)
 {
-    td_t *t = malloc(sizeof *t);
+    static td_t *t;   /* reused: scripts run thousands of times */
     char *r;
 
+    if (t == NULL) {
+        t = calloc(1, sizeof *t);
+        td_init(t, true);
+        t->keep = true;
+        td_free(t);
+    }
     td_init(t, true);
     td_open(t, 0);
     if (split == SIZE_MAX) {
@@ -165,6 +180,5 @@ char *td_script(const char *script, size_t n, size_t split, size_t *out_len)
     memcpy(r, t->out[0], t->out_len[0] + 1);
     *out_len = t->out_len[0];
     td_free(t);
-    free(t);
     return r;
 }

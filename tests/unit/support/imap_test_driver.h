@@ -14,8 +14,8 @@
 #include "imap/imap.h"
 
 #define TD_SESSIONS 3
-#define TD_FLASH_SIZE (2u * 1024 * 1024)
-#define TD_OUT_MAX (4u * 1024 * 1024)
+#define TD_FLASH_SIZE (1024u * 1024)
+#define TD_OUT_MAX (512u * 1024)
 
 typedef struct td {
     flash_ram_t ram;
@@ -30,6 +30,7 @@ typedef struct td {
     uint64_t now;
     unsigned steps;                /* step() calls so far */
     unsigned max_tx_chunk;         /* 0: take all tx data at once */
+    bool keep;                     /* td_free keeps the buffers */
 } td_t;
 
 /* Fresh RAM device, store formatted and mounted, user "alice" with

@@ -1,0 +1,337 @@
+/*
+ * test_imap_session.c - whole sessions through the engine on a RAM store.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "imap_test_driver.h"
+
+static td_t *T;
+
+static int setup(void **st)
+{
+    (void)st;
+    T = malloc(sizeof *T);
+    td_init(T, true);
+    td_open(T, 0);
+    return 0;
+}
+
+static int teardown(void **st)
+{
+    (void)st;
+    td_free(T);
+    free(T);
+    return 0;
+}
+
+/* Sends text and checks that the output contains want (then clears). */
+static void expect(int i, const char *text, const char *want)
+{
+    td_send(T, i, text);
+    if (strstr(td_out(T, i), want) == NULL) {
+        fprintf(stderr, "sent: %s\nwanted: %s\ngot: %s\n", text, want,
+                td_out(T, i));
+        fail();
+    }
+    td_clear(T, i);
+}
+
+static void expect_not(int i, const char *text, const char *unwanted)
+{
+    td_send(T, i, text);
+    if (strstr(td_out(T, i), unwanted) != NULL) {
+        fprintf(stderr, "sent: %s\nunwanted: %s\ngot: %s\n", text, unwanted,
+                td_out(T, i));
+        fail();
+    }
+    td_clear(T, i);
+}
+
+static void login(int i)
+{
+    if (!T->open[i])
+        td_open(T, i);
+    td_clear(T, i);
+    expect(i, "L1 LOGIN alice secret\r\n", "L1 OK");
+}
+
+static void test_greeting_capability(void **st)
+{
+    (void)st;
+    assert_non_null(strstr(td_out(T, 0), "* OK [CAPABILITY IMAP4rev1"));
+    td_clear(T, 0);
+    expect(0, "a CAPABILITY\r\n", "* CAPABILITY IMAP4rev1");
+    expect(0, "b NOOP\r\n", "b OK NOOP");
+    expect(0, "c FOO\r\n", "c BAD");
+    expect(0, "d SELECT INBOX\r\n", "d BAD");
+    expect(0, "e LOGOUT\r\n", "* BYE");
+    assert_true(T->closed[0]);
+}
+
+static void test_login(void **st)
+{
+    (void)st;
+    td_clear(T, 0);
+    uint64_t t0 = T->now;
+    expect(0, "a LOGIN alice wrong\r\n", "a NO [AUTHENTICATIONFAILED]");
+    assert_true(T->now - t0 >= 500);
+    expect(0, "b LOGIN \"alice\" {6}\r\nsecret\r\n", "b OK");
+    expect(0, "c LOGIN alice secret\r\n", "c BAD");
+    expect(0, "d SELECT INBOX\r\n", "d OK [READ-WRITE]");
+}
+
+static void test_auth_plain(void **st)
+{
+    (void)st;
+    td_clear(T, 0);
+    /* "\0alice\0secret" */
+    expect(0, "a AUTHENTICATE PLAIN\r\n", "+ ");
+    expect(0, "*\r\n", "a BAD");
+    expect(0, "b AUTHENTICATE PLAIN\r\n", "+ ");
+    expect(0, "AGFsaWNlAHNlY3JldA==\r\n", "b OK");
+    expect(0, "c NOOP\r\n", "c OK");
+}
+
+static void test_auth_plain_ir(void **st)
+{
+    (void)st;
+    td_clear(T, 0);
+    expect(0, "a AUTHENTICATE PLAIN AGFsaWNlAHdyb25n\r\n", "a NO [AUTHENTICATIONFAILED]");
+    expect(0, "b AUTHENTICATE PLAIN AGFsaWNlAHNlY3JldA==\r\n", "b OK");
+}
+
+static void test_logindisabled(void **st)
+{
+    (void)st;
+    td_free(T);
+    td_init(T, false);
+    td_open(T, 0);
+    assert_non_null(strstr(td_out(T, 0), "LOGINDISABLED"));
+    assert_null(strstr(td_out(T, 0), "AUTH=PLAIN"));
+    td_clear(T, 0);
+    expect(0, "a LOGIN alice secret\r\n", "a NO");
+    expect(0, "b AUTHENTICATE PLAIN\r\n", "b NO");
+}
+
+static void test_too_many_failures(void **st)
+{
+    (void)st;
+    for (int i = 0; i < 20 && T->open[0]; i++)
+        td_send(T, 0, "a LOGIN alice wrong\r\n");
+    assert_true(T->closed[0]);
+    assert_non_null(strstr(td_out(T, 0), "* BYE"));
+}
+
+static const char msg1[] =
+    "From: Alice <alice@example.org>\r\n"
+    "To: Bob <bob@example.org>\r\n"
+    "Subject: Hello there\r\n"
+    "Date: Mon, 7 Feb 1994 21:52:25 -0800\r\n"
+    "\r\n"
+    "Body line one\r\n"
+    "needle in the body\r\n";
+
+static void append_msg(int i, const char *mbox, const char *flags, const char *m)
+{
+    char cmd[512];
+    snprintf(cmd, sizeof cmd, "ap APPEND %s %s{%zu}\r\n", mbox, flags, strlen(m));
+    td_send(T, i, cmd);
+    assert_non_null(strstr(td_out(T, i), "+ "));
+    td_clear(T, i);
+    td_send(T, i, m);
+    td_send(T, i, "\r\n");
+    if (strstr(td_out(T, i), "ap OK [APPENDUID") == NULL) {
+        fprintf(stderr, "append: %s\n", td_out(T, i));
+        fail();
+    }
+    td_clear(T, i);
+}
+
+static void test_mail_flow(void **st)
+{
+    char want[256];
+    (void)st;
+    login(0);
+    append_msg(0, "INBOX", "(\\Flagged) ", msg1);
+    append_msg(0, "INBOX", "", msg1);
+    expect(0, "s SELECT INBOX\r\n", "* 2 EXISTS");
+    expect(0, "f FETCH 1 (FLAGS RFC822.SIZE UID)\r\n", "RFC822.SIZE");
+    snprintf(want, sizeof want, "BODY[] {%zu}\r\n%s)", strlen(msg1), msg1);
+    expect(0, "f FETCH 1 BODY.PEEK[]\r\n", want);
+    expect(0, "f FETCH 1 BODY[TEXT]\r\n", "BODY[TEXT] {35}\r\nBody line one\r\nneedle in the body\r\n FLAGS (\\Seen");
+    expect(0, "f FETCH 1 BODY.PEEK[HEADER.FIELDS (subject to)]\r\n",
+           "BODY[HEADER.FIELDS (\"subject\" \"to\")] {51}\r\nTo: Bob <bob@example.org>\r\nSubject: Hello there\r\n\r\n)");
+    expect(0, "f FETCH 1 BODY.PEEK[HEADER.FIELDS.NOT (subject to date)]\r\n",
+           "{35}\r\nFrom: Alice <alice@example.org>\r\n\r\n)");
+    expect(0, "f FETCH 1 BODY.PEEK[]<5.6>\r\n", "BODY[]<5> {6}\r\n Alice)");
+    expect(0, "f FETCH 2 RFC822.HEADER\r\n", "RFC822.HEADER {");
+    expect(0, "f UID FETCH 1:* FLAGS\r\n", "* 2 FETCH (UID 2 FLAGS (\\Recent))");
+    expect(0, "f FETCH 1 ENVELOPE\r\n", "f BAD");
+    expect(0, "x SEARCH FLAGGED\r\n", "* SEARCH 1\r\n");
+    expect(0, "x SEARCH BODY needle\r\n", "* SEARCH 1 2\r\n");
+    expect(0, "x SEARCH SUBJECT \"hello THERE\" NOT SEEN\r\n", "* SEARCH 2\r\n");
+    expect(0, "x SEARCH OR SEEN FLAGGED\r\n", "* SEARCH 1\r\n");
+    expect(0, "x SEARCH SENTON 7-Feb-1994\r\n", "* SEARCH 1 2\r\n");
+    expect(0, "x SEARCH SENTBEFORE 7-Feb-1994\r\n", "* SEARCH\r\n");
+    expect(0, "x UID SEARCH 2\r\n", "* SEARCH 2\r\n");
+    expect(0, "x SEARCH CHARSET KOI8-R ALL\r\n", "x NO [BADCHARSET");
+    expect(0, "x SEARCH LARGER 10 SMALLER 100000 RECENT\r\n", "* SEARCH 1 2\r\n");
+    expect(0, "t STORE 2 +FLAGS (\\Deleted $Junk)\r\n", "* 2 FETCH (FLAGS (\\Deleted $Junk \\Recent))");
+    expect(0, "x SEARCH KEYWORD $junk\r\n", "* SEARCH 2\r\n");
+    expect_not(0, "n NOOP\r\n", "FETCH");
+    expect(0, "t STORE 1 FLAGS.SILENT (\\Seen)\r\n", "t OK");
+    expect(0, "c CREATE Archive\r\n", "c OK");
+    expect(0, "c COPY 1:2 Archive\r\n", "c OK [COPYUID ");
+    expect(0, "c COPY 1 Nope\r\n", "c NO [TRYCREATE]");
+    expect(0, "e EXPUNGE\r\n", "* 2 EXPUNGE\r\ne OK");
+    expect(0, "s STATUS Archive (MESSAGES UNSEEN UIDNEXT)\r\n",
+           "* STATUS \"Archive\" (MESSAGES 2 UNSEEN 1 UIDNEXT 3)");
+    expect(0, "l LIST \"\" *\r\n", "* LIST (\\HasNoChildren) \"/\" \"Archive\"");
+    expect(0, "l LIST \"\" \"\"\r\n", "* LIST (\\Noselect) \"/\" \"\"");
+    expect(0, "c CLOSE\r\n", "c OK");
+    expect(0, "e EXAMINE Archive\r\n", "[READ-ONLY]");
+    expect(0, "t STORE 1 +FLAGS (\\Deleted)\r\n", "t NO");
+}
+
+static void test_mailboxes(void **st)
+{
+    (void)st;
+    login(0);
+    expect(0, "a CREATE a/b/c\r\n", "a OK");
+    expect(0, "a CREATE a/b/c\r\n", "a NO [ALREADYEXISTS]");
+    expect(0, "l LIST \"\" %\r\n", "* LIST (\\HasChildren) \"/\" \"a\"");
+    expect(0, "l LIST \"\" a/%\r\n", "\"a/b\"\r\nl OK");
+    expect(0, "r RENAME a x\r\n", "r OK");
+    expect(0, "l LIST \"\" *\r\n", "\"x/b/c\"");
+    expect(0, "d DELETE x\r\n", "d NO");
+    expect(0, "d DELETE x/b/c\r\n", "d OK");
+    expect(0, "s SUBSCRIBE x\r\n", "s OK");
+    expect(0, "s LSUB \"\" *\r\n", "* LSUB () \"/\" \"x\"");
+    expect(0, "s UNSUBSCRIBE x\r\n", "s OK");
+    expect_not(0, "s LSUB \"\" *\r\n", "* LSUB");
+    append_msg(0, "INBOX", "", msg1);
+    expect(0, "r RENAME INBOX Old\r\n", "r OK");
+    expect(0, "s STATUS INBOX (MESSAGES)\r\n", "(MESSAGES 0)");
+    expect(0, "s STATUS Old (MESSAGES)\r\n", "(MESSAGES 1)");
+    expect(0, "d DELETE INBOX\r\n", "d NO");
+    expect(0, "n NAMESPACE\r\n", "* NAMESPACE ((\"\" \"/\")) NIL NIL");
+}
+
+static void test_bad_input(void **st)
+{
+    char big[20000];
+    (void)st;
+    login(0);
+    memset(big, 'x', sizeof big);
+    memcpy(big, "a1 NOOP ", 8);
+    td_feed(T, 0, big, sizeof big, 0);
+    td_send(T, 0, "\r\n");
+    assert_non_null(strstr(td_out(T, 0), "a1 BAD"));
+    td_clear(T, 0);
+    expect(0, "b NOOP\r\n", "b OK");
+    expect(0, "c LOGIN {99999}\r\n", "c BAD");
+    expect(0, "d NOOP\r\n", "d OK");
+    expect(0, "e APPEND INBOX {99999999999}\r\n", "e NO [TOOBIG]");
+    expect(0, "e2 APPEND INBOX {2+}\r\nab\r\n", "e2 OK");
+    expect(0, "e3 APPEND INBOX {5+}\r\nabcde junk\r\n", "e3 BAD");
+    expect(0, "f NOOP\r\n", "f OK");
+    td_feed(T, 0, "g \0\x01\xff\r\n", 7, 0);
+    assert_non_null(strstr(td_out(T, 0), "g BAD"));
+    td_clear(T, 0);
+    expect(0, "\r\n", "BAD");
+    expect(0, "h FETCH 1 FLAGS\r\n", "h BAD");
+    expect(0, "i SELECT INBOX\r\n", "i OK");
+    expect(0, "j FETCH 1:* (FLAGS\r\n", "j BAD");
+    expect(0, "j FETCH 0 FLAGS\r\n", "j BAD");
+    expect(0, "k STORE 1 +FLAGS (\\Bogus)\r\n", "k BAD");
+    expect(0, "k SEARCH NOT NOT NOT NOT NOT NOT NOT NOT NOT NOT ALL\r\n", "k BAD");
+    expect(0, "k SEARCH (((((((((((ALL)))))))))))\r\n", "k BAD");
+    expect(0, "l LOGIN a b\r\n", "l BAD");
+    expect(0, "m NOOP\r\n", "m OK");
+}
+
+static void test_two_sessions(void **st)
+{
+    (void)st;
+    login(0);
+    login(1);
+    append_msg(0, "INBOX", "", msg1);
+    append_msg(0, "INBOX", "", msg1);
+    expect(0, "s SELECT INBOX\r\n", "* 2 EXISTS");
+    expect(1, "s SELECT INBOX\r\n", "* 0 RECENT");
+    append_msg(1, "INBOX", "", msg1);
+    td_clear(T, 1);
+    expect(0, "n NOOP\r\n", "* 3 EXISTS\r\n* 2 RECENT\r\nn OK");
+    expect(1, "t STORE 1 +FLAGS (\\Deleted)\r\n", "t OK");
+    expect(0, "n NOOP\r\n", "* 1 FETCH (UID 1 FLAGS (\\Deleted \\Recent))");
+    expect(1, "e EXPUNGE\r\n", "* 1 EXPUNGE");
+    /* no EXPUNGE during FETCH; numbers stay */
+    expect_not(0, "f FETCH 1:* FLAGS\r\n", "EXPUNGE");
+    expect(0, "n NOOP\r\n", "* 1 EXPUNGE");
+    expect(0, "f FETCH 1:* UID\r\n", "* 2 FETCH (UID 3)");
+}
+
+static void test_idle(void **st)
+{
+    (void)st;
+    login(0);
+    login(1);
+    expect(0, "s SELECT INBOX\r\n", "s OK");
+    expect(0, "i IDLE\r\n", "+ idling");
+    append_msg(1, "INBOX", "", msg1);
+    td_run(T, 0);
+    assert_non_null(strstr(td_out(T, 0), "* 1 EXISTS"));
+    td_clear(T, 0);
+    expect(0, "DONE\r\n", "i OK");
+}
+
+static void test_big_append_fetch(void **st)
+{
+    size_t n = 300000;
+    char *m = malloc(n), cmd[64];
+    (void)st;
+    login(0);
+    memcpy(m, "Subject: big\r\n\r\n", 16);
+    for (size_t i = 16; i < n; i++)
+        m[i] = (char)('a' + i % 26);
+    snprintf(cmd, sizeof cmd, "a APPEND INBOX {%zu+}\r\n", n);
+    td_send(T, 0, cmd);
+    td_feed(T, 0, m, n, 1000);
+    expect(0, "\r\n", "a OK");
+    expect(0, "s SELECT INBOX\r\n", "s OK");
+    T->max_tx_chunk = 777;
+    td_send(T, 0, "f FETCH 1 BODY.PEEK[]\r\n");
+    const char *o = td_out(T, 0);
+    const char *lit = strstr(o, "{300000}\r\n");
+    assert_non_null(lit);
+    assert_memory_equal(lit + 10, m, n);
+    assert_non_null(strstr(lit + 10 + n, "f OK"));
+    free(m);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test_setup_teardown(test_greeting_capability, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_login, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_auth_plain, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_auth_plain_ir, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_logindisabled, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_too_many_failures, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_mail_flow, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_mailboxes, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_bad_input, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_two_sessions, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_idle, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_big_append_fetch, setup, teardown),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
