@@ -47,7 +47,7 @@ static char *load(const char *path, size_t *n)
 
 static void check_script(const char *path)
 {
-    size_t n, ref_len, len;
+    size_t n = 0, ref_len = 0, len = 0;
     char *script = load(path, &n);
     char *ref, *got;
 

@@ -18,7 +18,7 @@ static td_t *T;
 static int setup(void **st)
 {
     (void)st;
-    T = malloc(sizeof *T);
+    T = calloc(1, sizeof *T);
     td_init(T, true);
     td_open(T, 0);
     return 0;
