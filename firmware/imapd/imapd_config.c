@@ -1,0 +1,228 @@
+/*
+ * imapd_config.c - command line and "key = value" config file.
+ *
+ * The file is read first, then the command line overrides it key by key;
+ * listen addresses from the command line replace the file's list.
+ */
+#include "imapd_config.h"
+
+#include <ctype.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "imap/imap.h"
+
+#define CONFIG_LINE_MAX 1024
+
+static const char imapd_usage[] =
+    "usage: imapd --image IMAGE --listen ADDR:PORT [--listen ...]\n"
+    "             [--config FILE] [--allow-plaintext] [--log-level LEVEL]\n"
+    "  ADDR:PORT  127.0.0.1:1143, [::1]:1143, *:143 (port 0: any free port)\n"
+    "  --allow-plaintext  accept LOGIN without TLS (else LOGINDISABLED)\n"
+    "  LEVEL      error, warning, info (default) or debug\n"
+    "config file: key = value lines, # comments; keys: image, listen\n"
+    "  (repeatable), allow_plaintext (yes/no), greeting, log_level\n";
+
+static int config_error(const char *fmt, const char *a, const char *b)
+{
+    fprintf(stderr, "imapd: ");
+    fprintf(stderr, fmt, a, b);
+    fputc('\n', stderr);
+    return -1;
+}
+
+static int parse_bool(const char *v, bool *out)
+{
+    if (!strcasecmp(v, "yes") || !strcasecmp(v, "true") || !strcmp(v, "1") ||
+        !strcasecmp(v, "on")) {
+        *out = true;
+        return 0;
+    }
+    if (!strcasecmp(v, "no") || !strcasecmp(v, "false") || !strcmp(v, "0") ||
+        !strcasecmp(v, "off")) {
+        *out = false;
+        return 0;
+    }
+    return -1;
+}
+
+static int parse_level(const char *v, int *out)
+{
+    static const char *const names[] = { "error", "warning", "info", "debug" };
+    for (int i = 0; i < 4; i++)
+        if (!strcasecmp(v, names[i])) {
+            *out = i;   /* IMAP_LOG_ERR .. IMAP_LOG_DEBUG */
+            return 0;
+        }
+    if (!strcasecmp(v, "err") || !strcasecmp(v, "warn")) {
+        *out = v[0] == 'e' || v[0] == 'E' ? IMAP_LOG_ERR : IMAP_LOG_WARN;
+        return 0;
+    }
+    return -1;
+}
+
+static int add_listen(imapd_config_t *c, const char *v)
+{
+    if (c->nlisten == POSIX_LISTEN_MAX)
+        return config_error("too many listen addresses (at most %s)%s", "8", "");
+    c->listen[c->nlisten++] = v;
+    return 0;
+}
+
+static const char tls_msg[] =
+    "%s: TLS is not in this build yet (it comes with its own issue)%s";
+
+/* One "key = value" setting, from the file (line > 0) or argv. */
+static int config_set(imapd_config_t *c, const char *key, const char *val,
+                      const char *where)
+{
+    if (!strcmp(key, "image")) {
+        c->image = val;
+    } else if (!strcmp(key, "listen")) {
+        return add_listen(c, val);
+    } else if (!strcmp(key, "allow_plaintext")) {
+        if (parse_bool(val, &c->allow_plaintext))
+            return config_error("%s: allow_plaintext wants yes or no, not '%s'",
+                                where, val);
+    } else if (!strcmp(key, "greeting")) {
+        c->greeting = val;
+    } else if (!strcmp(key, "log_level")) {
+        if (parse_level(val, &c->log_level))
+            return config_error("%s: unknown log_level '%s'", where, val);
+    } else if (!strcmp(key, "listen_tls")) {
+        return config_error(tls_msg, where, "");
+    } else {
+        return config_error("%s: unknown key '%s'", where, key);
+    }
+    return 0;
+}
+
+static char *trim(char *s)
+{
+    while (isspace((unsigned char)*s))
+        s++;
+    size_t n = strlen(s);
+    while (n > 0 && isspace((unsigned char)s[n - 1]))
+        s[--n] = '\0';
+    return s;
+}
+
+/* Strings of the file live as long as the process (one read at start). */
+static int config_file(imapd_config_t *c, const char *path)
+{
+    char line[CONFIG_LINE_MAX];
+    char where[CONFIG_LINE_MAX + 32];
+    FILE *f = fopen(path, "r");
+    if (!f)
+        return config_error("cannot read config %s: %m%s", path, "");
+    for (unsigned no = 1; fgets(line, sizeof(line), f); no++) {
+        snprintf(where, sizeof(where), "%s:%u", path, no);
+        if (!strchr(line, '\n') && !feof(f)) {
+            fclose(f);
+            return config_error("%s: line too long%s", where, "");
+        }
+        char *hash = strchr(line, '#');
+        if (hash)
+            *hash = '\0';
+        char *s = trim(line);
+        if (*s == '\0')
+            continue;
+        char *eq = strchr(s, '=');
+        if (!eq) {
+            fclose(f);
+            return config_error("%s: expected 'key = value', got '%s'", where, s);
+        }
+        *eq = '\0';
+        char *key = trim(s), *val = trim(eq + 1);
+        char *copy = strdup(val);
+        if (!copy || config_set(c, key, copy, where)) {
+            fclose(f);
+            return -1;
+        }
+    }
+    fclose(f);
+    return 0;
+}
+
+static const char *arg_value(int argc, char **argv, int *i)
+{
+    const char *a = argv[*i];
+    const char *eq = strchr(a, '=');
+    if (eq)
+        return eq + 1;          /* --opt=value */
+    if (*i + 1 >= argc)
+        return NULL;
+    return argv[++*i];
+}
+
+int imapd_config_load(imapd_config_t *cfg, int argc, char **argv)
+{
+    imapd_config_t cli;
+    const char *config_path = NULL;
+    bool plaintext_set = false, level_set = false;
+
+    memset(&cli, 0, sizeof(cli));
+    memset(cfg, 0, sizeof(*cfg));
+    cfg->log_level = IMAP_LOG_INFO;
+    cfg->greeting = "imapd";
+
+    for (int i = 1; i < argc; i++) {
+        const char *a = argv[i];
+        size_t n = strcspn(a, "=");
+#define IS(opt) (n == strlen(opt) && !strncmp(a, opt, n))
+        if (IS("--help") || IS("-h")) {
+            fputs(imapd_usage, stdout);
+            return 1;
+        } else if (IS("--version")) {
+            puts("imapd 0.1.0");
+            return 1;
+        } else if (IS("--allow-plaintext")) {
+            cli.allow_plaintext = plaintext_set = true;
+        } else if (IS("--listen-tls")) {
+            return config_error(tls_msg, "--listen-tls", "");
+        } else if (IS("--image") || IS("--listen") || IS("--config") ||
+                   IS("--log-level")) {
+            const char *v = arg_value(argc, argv, &i);
+            if (!v)
+                return config_error("%s needs a value%s", a, "");
+            if (IS("--image"))
+                cli.image = v;
+            else if (IS("--config"))
+                config_path = v;
+            else if (IS("--listen")) {
+                if (add_listen(&cli, v))
+                    return -1;
+            } else {
+                if (parse_level(v, &cli.log_level))
+                    return config_error("unknown log level '%s'%s", v, "");
+                level_set = true;
+            }
+        } else {
+            return config_error("unknown option '%s' (try --help)%s", a, "");
+        }
+#undef IS
+    }
+
+    if (config_path && config_file(cfg, config_path))
+        return -1;
+    if (cli.image)
+        cfg->image = cli.image;
+    if (cli.nlisten) {
+        memcpy(cfg->listen, cli.listen, sizeof(cli.listen));
+        cfg->nlisten = cli.nlisten;
+    }
+    if (plaintext_set)
+        cfg->allow_plaintext = true;
+    if (level_set)
+        cfg->log_level = cli.log_level;
+
+    if (!cfg->image)
+        return config_error("no image given (--image IMAGE, or image = in "
+                            "the config file)%s%s", "", "");
+    if (!cfg->nlisten)
+        return config_error("no listen address given (--listen ADDR:PORT)%s%s",
+                            "", "");
+    return 0;
+}
