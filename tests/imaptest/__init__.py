@@ -69,6 +69,76 @@ def crlf(msg):
     return msg.replace(b"\r\n", b"\n").replace(b"\n", b"\r\n")
 
 
+# ---- Sample mail (LF line ends; the store holds them with CRLF) ----------
+
+SAMPLE = [
+    ("Mon Nov 23 09:15:00 2026",
+     b"From: Alice <alice@example.org>\nTo: bob@example.org\n"
+     b"Subject: first message\nDate: Mon, 23 Nov 2026 09:15:00 +0000\n"
+     b"Message-ID: <m1@example.org>\n\nHello Bob,\nthis is the first one.\n"),
+    ("Tue Nov 24 10:00:00 2026",
+     b"From: Carol <carol@example.net>\nTo: alice@example.org\n"
+     b"Subject: lunch on thursday\nDate: Tue, 24 Nov 2026 10:00:00 +0000\n"
+     b"X-Priority: 1\n\nAre you free for lunch?\n"),
+    ("Wed Nov 25 11:30:00 2026",
+     b"From: Dave <dave@example.com>\nTo: alice@example.org\n"
+     b"Subject: big report\nDate: Wed, 25 Nov 2026 11:30:00 +0000\n\n"
+     + b"report line with some words\n" * 400),
+]
+
+SEED = [
+    ("Mon Nov 23 09:15:00 2026",
+     b"From: Alice <alice@example.org>\nTo: alice@example.org\n"
+     b"Subject: seed one\nMessage-ID: <s1@example.org>\n\nfirst body\n"),
+    ("Tue Nov 24 10:00:00 2026",
+     b"From: Bob <bob@example.net>\nTo: alice@example.org\n"
+     b"Subject: seed two\nMessage-ID: <s2@example.org>\n\nsecond body\n"),
+    ("Wed Nov 25 11:30:00 2026",
+     b"From: Carol <carol@example.com>\nTo: alice@example.org\n"
+     b"Subject: seed three\nMessage-ID: <s3@example.org>\n\nthird body\n"),
+]
+WORK = [
+    ("Thu Nov 26 08:00:00 2026",
+     b"From: Boss <boss@example.com>\nTo: alice@example.org\n"
+     b"Subject: work item\nMessage-ID: <w1@example.org>\n\nplease do it\n"),
+]
+
+
+# ---- Response helpers -----------------------------------------------------
+
+def login_select(server, box="INBOX", examine=False):
+    r = server.raw()
+    r.ok("LOGIN alice secret")
+    u = r.ok(("EXAMINE " if examine else "SELECT ") + box)
+    return r, u
+
+
+def fetch_map(untagged):
+    """{seq: response} of the FETCH responses among untagged."""
+    out = {}
+    for u in untagged:
+        m = re.match(rb"\* (\d+) FETCH ", u)
+        if m:
+            out[int(m.group(1))] = u
+    return out
+
+
+def search_result(untagged):
+    for u in untagged:
+        if u.startswith(b"* SEARCH"):
+            return [int(x) for x in u.split()[2:]]
+    raise AssertionError(f"no SEARCH response in {untagged!r}")
+
+
+def apply_expunges(seq_list, untagged):
+    """Applies "* n EXPUNGE" responses in order to a list (seq i -> item)."""
+    for u in untagged:
+        m = re.match(rb"\* (\d+) EXPUNGE$", u)
+        if m:
+            del seq_list[int(m.group(1)) - 1]
+    return seq_list
+
+
 class Server:
     """One imapd process on a free loopback port."""
 

@@ -55,7 +55,7 @@ def test_format_user_ls(tmp_path):
     one_error(imapctl("user", "add", img, "erin", input="\n", check=False), "password")
     one_error(imapctl("user", "add", img, "bad name", input="x\n", check=False))
     one_error(imapctl("user", "add", img, "x" * 300, input="x\n", check=False))
-    assert imapctl("user", "list", img).stdout.split() == ["carol", "dave"]
+    assert sorted(imapctl("user", "list", img).stdout.split()) == ["carol", "dave"]
     ls = imapctl("ls", img).stdout
     assert "carol" in ls and "dave" in ls
     assert "INBOX" in imapctl("ls", img, "carol").stdout
@@ -75,7 +75,7 @@ def test_format_user_ls(tmp_path):
         _, t = r.cmd("LOGIN dave pw2")
         assert t.split()[1] == "NO"
         r.close()
-    assert "carol" in imapctl("fsck", img).stdout
+    assert "1 users" in imapctl("fsck", img).stdout
 
 
 def test_format_geometries(tmp_path):

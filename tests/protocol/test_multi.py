@@ -5,7 +5,7 @@ numbers never shift under a client unannounced."""
 import re
 
 import imaptest
-from test_messages import apply_expunges, fetch_map, login_select, search_result
+from imaptest import apply_expunges, fetch_map, login_select, search_result
 
 
 def unsolicited(untagged, cmd_word=None):

@@ -7,7 +7,7 @@ import subprocess
 import time
 
 import imaptest
-from test_messages import fetch_map, login_select
+from imaptest import fetch_map, login_select
 
 
 def test_persistence_across_restart(image):
@@ -21,7 +21,7 @@ def test_persistence_across_restart(image):
         uv = c.response("UIDVALIDITY")[1][0]
         c.store("2", "+FLAGS", "(\\Deleted)")
         c.expunge()
-        c.store("3", "+FLAGS", "(\\Seen $Kw)")
+        c.store("2", "+FLAGS", "(\\Seen $Kw)")     # uid 3, now seq 2
         c.logout()
     with imaptest.Server(image) as srv:
         r, u = login_select(srv, "Keep")
