@@ -19,6 +19,7 @@
 
 typedef struct tdev {
     uint8_t *mem;
+    uint8_t *map;        /* program map: enforces FLASH_F_PROG_ONCE */
     flash_ram_t ram;
     flash_geometry_t geo;
 } tdev_t;
@@ -38,12 +39,20 @@ static inline void tdev_init(tdev_t *d, flash_geometry_t g)
     d->mem = malloc((size_t)g.size);
     assert_non_null(d->mem);
     flash_ram_init(&d->ram, d->mem, &d->geo, true);
+    d->map = NULL;
+    if (g.flags & FLASH_F_PROG_ONCE) {
+        d->map = calloc(1, (size_t)(g.size / g.prog_size / 8 + 1));
+        assert_non_null(d->map);
+        d->ram.sim.prog_map = d->map;
+    }
 }
 
 static inline void tdev_free(tdev_t *d)
 {
     free(d->mem);
+    free(d->map);
     d->mem = NULL;
+    d->map = NULL;
 }
 
 static inline store_t *tstore_new(void)
