@@ -381,12 +381,12 @@ static int run_fetch(imap_session_t *s);
 static int fetch_finish(imap_session_t *s)
 {
     imap_fetch_t *f = &s->u.fetch;
-    int r;
 
+    /* no untagged news about others during FETCH (RFC 3501 7.4.1 forbids
+     * EXPUNGE; we hold EXISTS and FETCH too, for the next command) */
     imap_own_end(s);
-    r = imap_updates(s, false);
-    if (r != IMAP_R_DONE)
-        return r;
+    if (imap_out_free(s) < 128)
+        return IMAP_R_WAIT;
     if (f->failed)
         imap_out_tagged(s, "NO", "[SERVERBUG] Some messages could not be read");
     else
@@ -501,7 +501,6 @@ int imap_cmd_fetch(imap_session_t *s, imap_parser_t *p)
     const char *why = NULL;
     char *set, *w;
     uint32_t sl, wl;
-    int r;
 
     memset(f, 0, offsetof(imap_fetch_t, cur));
     if (!imap_p_sp(p) || !imap_p_seqset(p, &set, &sl) || !imap_p_sp(p))
@@ -551,11 +550,7 @@ int imap_cmd_fetch(imap_session_t *s, imap_parser_t *p)
     f->failed = false;
     f->corrupt = false;
     f->star = imap_star(s, s->uid);
-    /* changes by others first, so that ours are not reported twice */
-    r = imap_updates(s, false);
     imap_own_begin(s);
     s->run = run_fetch;
-    if (r != IMAP_R_DONE)
-        s->own_ok = false;
     return run_fetch(s);
 }

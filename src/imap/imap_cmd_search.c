@@ -473,9 +473,8 @@ static int run_search(imap_session_t *s)
         q->started = false;
         q->cur = UINT32_MAX;
     }
-    r = imap_updates(s, false);
-    if (r != IMAP_R_DONE)
-        return r;
+    if (imap_out_free(s) < 128)
+        return IMAP_R_WAIT;
     imap_out_tagged(s, "OK", s->uid ? "UID SEARCH completed" : "SEARCH completed");
     return IMAP_R_DONE;
 }

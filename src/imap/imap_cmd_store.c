@@ -91,9 +91,8 @@ static int run_store(imap_session_t *s)
     if (r < 0)
         return imap_store_fail(s, r, "STORE failed");
     imap_own_end(s);
-    r = imap_updates(s, false);
-    if (r != IMAP_R_DONE)
-        return r;
+    if (imap_out_free(s) < 128)
+        return IMAP_R_WAIT;
     imap_out_tagged(s, "OK", s->uid ? "UID STORE completed" : "STORE completed");
     return IMAP_R_DONE;
 }
@@ -132,10 +131,7 @@ int imap_cmd_store(imap_session_t *s, imap_parser_t *p)
     if (r > 0 || !imap_p_eol(p))
         return bad(s, "Invalid flag list");
     c->star = imap_star(s, s->uid);
-    r = imap_updates(s, false);
     imap_own_begin(s);
-    if (r != IMAP_R_DONE)
-        s->own_ok = false;
     s->run = run_store;
     return run_store(s);
 }

@@ -92,7 +92,14 @@ int imap_cmd_list(imap_session_t *s, imap_parser_t *p, bool lsub)
     char *ref, *pat;
     uint32_t rl, pl;
 
-    if (!imap_p_sp(p) || !imap_p_astring(p, &ref, &rl) || !imap_p_sp(p) ||
+    /* an empty reference sent as nothing at all (imaplib's list("", ...))
+     * is taken as "" */
+    bool empty_ref = imap_p_sp(p) && imap_p_peek(p) == ' ';
+    if (empty_ref) {
+        ref = (char *)p->buf + p->pos;
+        rl = 0;
+    }
+    if ((!empty_ref && !imap_p_astring(p, &ref, &rl)) || !imap_p_sp(p) ||
         !(imap_p_peek(p) == '"' || imap_p_peek(p) == '{'
               ? imap_p_string(p, &pat, &pl)
               : imap_p_atom(p, &pat, &pl, "%*]")) ||

@@ -356,11 +356,12 @@ static uint64_t highest(imap_session_t *s)
     return mb.highestmodseq;
 }
 
-/* Call right after imap_updates() reported every change (same step). */
+/* Only when the session knows every change so far can it skip its own. */
 void imap_own_begin(imap_session_t *s)
 {
     s->own_expect = highest(s);
-    s->own_ok = s->own_expect != UINT64_MAX;
+    s->own_ok = s->own_expect != UINT64_MAX && s->view.fsync >= s->own_expect &&
+                !s->view.it_active;
 }
 
 /* At the start of every later slice: did anybody else change anything? */
