@@ -15,6 +15,22 @@
 #include "imap/imap.h"
 
 #define CONFIG_LINE_MAX 1024
+#define CONFIG_STRINGS 8192      /* all values of one config file */
+
+/* Values from the file live here for the life of the process. */
+static char config_strings[CONFIG_STRINGS];
+static size_t config_strings_used;
+
+static char *config_keep(const char *v)
+{
+    size_t n = strlen(v) + 1;
+    if (n > CONFIG_STRINGS - config_strings_used)
+        return NULL;
+    char *p = config_strings + config_strings_used;
+    memcpy(p, v, n);
+    config_strings_used += n;
+    return p;
+}
 
 static const char imapd_usage[] =
     "usage: imapd --image IMAGE --listen ADDR:PORT [--listen ...]\n"
@@ -109,7 +125,6 @@ static char *trim(char *s)
     return s;
 }
 
-/* Strings of the file live as long as the process (one read at start). */
 static int config_file(imapd_config_t *c, const char *path)
 {
     char line[CONFIG_LINE_MAX];
@@ -136,8 +151,12 @@ static int config_file(imapd_config_t *c, const char *path)
         }
         *eq = '\0';
         char *key = trim(s), *val = trim(eq + 1);
-        char *copy = strdup(val);
-        if (!copy || config_set(c, key, copy, where)) {
+        char *copy = config_keep(val);
+        if (!copy) {
+            fclose(f);
+            return config_error("%s: config file too big%s", where, "");
+        }
+        if (config_set(c, key, copy, where)) {
             fclose(f);
             return -1;
         }
