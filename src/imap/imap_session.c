@@ -78,8 +78,10 @@ void imap_session_open(imap_server_t *srv, imap_session_t *s, uint64_t now_ms,
     s->srv = srv;
     s->open = true;
     s->now = s->last_active = now_ms;
-    imap_p_copy(peer ? peer : "?", (uint32_t)strlen(peer ? peer : "?"),
-                s->peer, sizeof s->peer);
+    if (peer == NULL)
+        peer = "?";
+    for (size_t i = 0; peer[i] && i + 1 < sizeof s->peer; i++)
+        s->peer[i] = peer[i];
     s->next = srv->sessions;
     srv->sessions = s;
     imap_capability(s, &b);
@@ -321,6 +323,10 @@ int imap_updates(imap_session_t *s, bool allow_expunge)
     old = s->view.count;
     uint32_t old_next = s->view.uidnext;
     r = store_view_grow(st, &s->view);
+    if (r == STORE_ENOENT) {   /* another session deleted the mailbox */
+        imap_set_bye(s, "Selected mailbox was deleted");
+        return IMAP_R_DONE;
+    }
     if (r >= 0 && s->view.count != old) {
         imap_out_str(s, "* ");
         imap_out_u32(s, s->view.count);

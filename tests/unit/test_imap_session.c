@@ -317,6 +317,123 @@ static void test_big_append_fetch(void **st)
     free(m);
 }
 
+static void test_autologout(void **st)
+{
+    (void)st;
+    td_clear(T, 0);
+    uint64_t dl = imap_session_deadline(&T->sess[0]);
+    assert_true(dl <= T->now + IMAP_PREAUTH_TIMEOUT_MS);
+    T->now = dl;
+    td_run(T, 0);
+    assert_non_null(strstr(td_out(T, 0), "* BYE Autologout"));
+    assert_true(T->closed[0]);
+    /* after login the limit is the long one */
+    td_open(T, 1);
+    login(1);
+    assert_true(imap_session_deadline(&T->sess[1]) >= T->now + 30u * 60 * 1000);
+}
+
+static void test_shutdown_and_busy(void **st)
+{
+    char b[64];
+    size_t n = imap_server_busy_bye(b, sizeof b);
+    (void)st;
+    assert_int_equal(n, strlen("* BYE Too many connections\r\n"));
+    assert_memory_equal(b, "* BYE Too many connections\r\n", n);
+    login(0);
+    td_clear(T, 0);
+    imap_session_shutdown(&T->sess[0], "Server shutting down");
+    td_run(T, 0);
+    assert_non_null(strstr(td_out(T, 0), "* BYE Server shutting down"));
+    assert_true(T->closed[0]);
+}
+
+static void test_slices(void **st)
+{
+    char cmd[64];
+    (void)st;
+    login(0);
+    for (int i = 0; i < 150; i++)
+        append_msg(0, "INBOX", "", "Subject: s\r\n\r\nx\r\n");
+    expect(0, "s SELECT INBOX\r\n", "* 150 EXISTS");
+    snprintf(cmd, sizeof cmd, "f FETCH 1:* (UID FLAGS)\r\n");
+    uint8_t *p;
+    size_t room = imap_session_rx_space(&T->sess[0], &p);
+    assert_true(room > strlen(cmd));
+    memcpy(p, cmd, strlen(cmd));
+    imap_session_rx_commit(&T->sess[0], strlen(cmd));
+    unsigned ev = imap_session_step(&T->sess[0], T->now);
+    assert_true(ev & IMAP_EV_BUSY);   /* 150 messages > one slice */
+    td_run(T, 0);
+    assert_non_null(strstr(td_out(T, 0), "* 150 FETCH (UID 150 FLAGS (\\Recent))\r\nf OK"));
+    td_clear(T, 0);
+    expect(0, "t STORE 1:* +FLAGS.SILENT (\\Deleted)\r\n", "t OK");
+    expect(0, "x SEARCH DELETED\r\n", " 150\r\nx OK");
+    expect(0, "e EXPUNGE\r\n", "* 1 EXPUNGE\r\ne OK");
+    expect(0, "s STATUS INBOX (MESSAGES)\r\n", "(MESSAGES 0)");
+}
+
+static void test_corrupt_chunk(void **st)
+{
+    store_user_t u;
+    store_mbox_t mb;
+    store_msg_t m;
+    (void)st;
+    login(0);
+    append_msg(0, "INBOX", "", msg1);
+    append_msg(0, "INBOX", "", msg1);
+    assert_int_equal(store_user_find(&T->store, "alice", &u), 0);
+    assert_int_equal(store_mbox_find(&T->store, u.id, "INBOX", &mb), 0);
+    assert_int_equal(store_msg_get(&T->store, mb.id, 1, &m), 0);
+    T->mem[m.data_addr + 40] ^= 0x55;
+    expect(0, "s SELECT INBOX\r\n", "s OK");
+    td_send(T, 0, "f FETCH 1:2 BODY.PEEK[]\r\n");
+    const char *o = td_out(T, 0);
+    assert_non_null(strstr(o, "f NO"));
+    assert_non_null(strstr(o, "* 2 FETCH (BODY[] {"));
+    assert_non_null(strstr(o, "needle in the body\r\n)\r\nf NO"));
+    td_clear(T, 0);
+    expect(0, "n NOOP\r\n", "n OK");
+}
+
+static void test_expunge_purge(void **st)
+{
+    store_user_t u;
+    store_mbox_t mb;
+    store_msg_t m;
+    (void)st;
+    login(0);
+    login(1);
+    append_msg(0, "INBOX", "", msg1);
+    append_msg(0, "INBOX", "", msg1);
+    expect(0, "s SELECT INBOX\r\n", "s OK");
+    expect(1, "s SELECT INBOX\r\n", "s OK");
+    expect(0, "t STORE 1 +FLAGS.SILENT (\\Deleted)\r\n", "t OK");
+    expect(0, "e EXPUNGE\r\n", "* 1 EXPUNGE");
+    store_user_find(&T->store, "alice", &u);
+    store_mbox_find(&T->store, u.id, "INBOX", &mb);
+    /* session 1 still shows message 1: its data is still there */
+    assert_int_equal(store_msg_next(&T->store, mb.id, 1, &m), 0);
+    assert_int_equal(m.uid, 1);
+    expect(1, "f FETCH 1 BODY.PEEK[TEXT]\r\n", "needle in the body");
+    expect(1, "n NOOP\r\n", "* 1 EXPUNGE");
+    /* everybody has announced it: purged */
+    assert_int_equal(store_msg_next(&T->store, mb.id, 1, &m), 0);
+    assert_int_equal(m.uid, 2);
+}
+
+static void test_deleted_under_other(void **st)
+{
+    (void)st;
+    login(0);
+    login(1);
+    expect(0, "c CREATE Tmp\r\n", "c OK");
+    append_msg(0, "Tmp", "", msg1);
+    expect(1, "s SELECT Tmp\r\n", "s OK");
+    expect(0, "d DELETE Tmp\r\n", "d OK");
+    expect(1, "n NOOP\r\n", "* BYE");
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -332,6 +449,12 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_two_sessions, setup, teardown),
         cmocka_unit_test_setup_teardown(test_idle, setup, teardown),
         cmocka_unit_test_setup_teardown(test_big_append_fetch, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_autologout, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_shutdown_and_busy, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_slices, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_corrupt_chunk, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_expunge_purge, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_deleted_under_other, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -23,7 +23,8 @@ static void add_user(td_t *t, const char *name, const char *pw)
 
 void td_init(td_t *t, bool allow_plaintext)
 {
-    flash_geometry_t geo = { TD_FLASH_SIZE, 4096, 256, 0 };
+    flash_geometry_t geo = { t->keep ? TD_SCRIPT_FLASH_SIZE : TD_FLASH_SIZE,
+                             4096, 256, 0 };
     imap_config_t cfg = { "imapd", allow_plaintext, NULL, NULL };
 
     uint8_t *mem = t->keep ? t->mem : NULL;
@@ -34,7 +35,7 @@ void td_init(td_t *t, bool allow_plaintext)
     memset(t, 0, sizeof *t);
     t->keep = keep;
     t->now = 1700000000000ull;
-    t->mem = mem ? mem : malloc(TD_FLASH_SIZE);
+    t->mem = mem ? mem : malloc(geo.size);
     flash_ram_init(&t->ram, t->mem, &geo, true);
     store_format(&t->ram.dev, (uint32_t)(t->now / 1000));
     store_mount(&t->store, &t->ram.dev);
@@ -158,9 +159,10 @@ char *td_script(const char *script, size_t n, size_t split, size_t *out_len)
 
     if (t == NULL) {
         t = calloc(1, sizeof *t);
-        td_init(t, true);
-        t->keep = true;
-        td_free(t);
+        t->keep = true;   /* the small device, buffers kept */
+        t->mem = malloc(TD_SCRIPT_FLASH_SIZE);
+        for (int i = 0; i < TD_SESSIONS; i++)
+            t->out[i] = malloc(TD_OUT_MAX + 1);
     }
     td_init(t, true);
     td_open(t, 0);

@@ -14,7 +14,8 @@
 #include "imap/imap.h"
 
 #define TD_SESSIONS 3
-#define TD_FLASH_SIZE (1024u * 1024)
+#define TD_FLASH_SIZE (8u * 1024 * 1024)
+#define TD_SCRIPT_FLASH_SIZE (1024u * 1024)   /* td_script: run thousands of times */
 #define TD_OUT_MAX (512u * 1024)
 
 typedef struct td {
