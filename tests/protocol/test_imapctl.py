@@ -1,6 +1,7 @@
 """imapctl: format, user, ls, import (mboxrd and mboxo), fsck, and its
 errors (non-zero exit, exactly one line "imapctl: ...")."""
 import os
+import subprocess
 import re
 
 import pytest
@@ -181,3 +182,42 @@ def test_password_never_in_argv_or_output(tmp_path):
     assert "s3cr3t-pw" not in r.stdout + r.stderr
     with open(img, "rb") as f:
         assert b"s3cr3t-pw" not in f.read()
+
+
+def corrupt_some_data(img, skip_first=0):
+    """Flips bytes in the middle of written flash (the file holds device
+    bytes inverted after a 4 KiB header: written data is non-zero)."""
+    with open(img, "r+b") as f:
+        data = bytearray(f.read())
+    written = [i for i in range(4096, len(data), 64) if data[i] != 0]
+    assert written, "nothing written?"
+    for i in written[len(written) // 2:len(written) // 2 + 4]:
+        data[i] ^= 0x5A
+    with open(img, "r+b") as f:
+        f.write(data)
+
+
+def test_fsck_finds_damage(tmp_path):
+    img = imaptest.make_image(tmp_path, users=("alice",), size="1M")
+    mbox = imaptest.write_mbox(str(tmp_path / "m.mbox"),
+                               [("Mon Nov 23 09:15:00 2026",
+                                 b"Subject: s%d\n\n" % i + b"data line\n" * 300)
+                                for i in range(20)])
+    imapctl("import", img, "alice", "INBOX", mbox)
+    assert imapctl("fsck", img).returncode == 0
+    corrupt_some_data(img)
+    r = imapctl("fsck", img, check=False)
+    one_error(r)
+
+
+def test_unmountable_image_is_one_error(tmp_path):
+    img = imaptest.make_image(tmp_path, users=(), size="1M")
+    with open(img, "r+b") as f:          # erase the whole device
+        f.seek(4096)
+        f.write(b"\0" * (1 << 20))
+    one_error(imapctl("ls", img, check=False), "mount")
+    r = subprocess.run([imaptest.IMAPD, "--image", img, "--listen", "127.0.0.1:0"],
+                       capture_output=True, text=True, timeout=60)
+    assert r.returncode == 1
+    lines = r.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("imapd: ") and "mount" in lines[0], lines
