@@ -246,9 +246,17 @@ static void item_name(imap_session_t *s, const imap_fitem_t *it)
         imap_out_str(s, " (");
         while (p < end) {
             size_t l = strlen(p);
+            bool atom = l > 0;
+            for (size_t i = 0; i < l; i++)
+                if ((uint8_t)p[i] <= 0x20 || (uint8_t)p[i] >= 0x7f ||
+                    strchr("(){%*\"\\]", p[i]))
+                    atom = false;
             if (p != it->names)
                 imap_out(s, " ", 1);
-            imap_out_astring(s, p, l);
+            if (atom)
+                imap_out(s, p, l);
+            else
+                imap_out_astring(s, p, l);
             p += l + 1;
         }
         imap_out(s, ")", 1);
@@ -387,6 +395,13 @@ static int fetch_finish(imap_session_t *s)
     imap_own_end(s);
     if (imap_out_free(s) < 128)
         return IMAP_R_WAIT;
+    if (f->dirty) {
+        f->dirty = false;
+        if (store_commit(imap_store(s)) < 0) {
+            store_rollback(imap_store(s));
+            f->failed = true;
+        }
+    }
     if (f->failed)
         imap_out_tagged(s, "NO", "[SERVERBUG] Some messages could not be read");
     else
@@ -437,8 +452,7 @@ static int fetch_body(imap_session_t *s, const char *set, uint32_t setlen)
                     f->msg.flags |= STORE_F_SEEN;
                     imap_own_note(s, ms);
                     f->add_flags = !f->has_flags;
-                    if (store_commit(st) < 0)
-                        store_rollback(st);
+                    f->dirty = true;   /* committed when the slice ends */
                 }
             }
             imap_out_str(s, "* ");
@@ -476,7 +490,20 @@ static int fetch_body(imap_session_t *s, const char *set, uint32_t setlen)
 }
 
 /* The set's text stays in the input buffer while the command runs. */
+static int run_fetch_slice(imap_session_t *s);
+
 static int run_fetch(imap_session_t *s)
+{
+    int r = run_fetch_slice(s);
+    if (s->u.fetch.dirty) {   /* \Seen set in this slice: make it durable */
+        s->u.fetch.dirty = false;
+        if (store_commit(imap_store(s)) < 0)
+            store_rollback(imap_store(s));
+    }
+    return r;
+}
+
+static int run_fetch_slice(imap_session_t *s)
 {
     imap_parser_t p;
     char *set;
@@ -549,6 +576,7 @@ int imap_cmd_fetch(imap_session_t *s, imap_parser_t *p)
     f->in_lit = false;
     f->failed = false;
     f->corrupt = false;
+    f->dirty = false;
     f->star = imap_star(s, s->uid);
     imap_own_begin(s);
     s->run = run_fetch;

@@ -54,6 +54,7 @@ typedef struct imap_fetch {
     uint32_t lit_rem;              /* literal bytes still to send */
     imap_hfilt_t hf;
     bool corrupt;                  /* pad the rest of the literal */
+    bool dirty;                    /* \Seen set, not yet committed */
 } imap_fetch_t;
 
 typedef struct imap_skey {
