@@ -175,3 +175,31 @@ def test_image_in_use(server):
     assert r.returncode != 0 and "in use" in r.stderr
     r = run_imapd("--image", server.image, "--listen", "127.0.0.1:0")
     assert r.returncode == 1 and "in use" in r.stderr
+
+
+def test_sigterm_during_append_and_stalled_fetch(image):
+    srv = imaptest.Server(image).start()
+    c = srv.login()
+    c.append("INBOX", None, None, b"Subject: big\r\n\r\n" + b"z" * (4 << 20) + b"\r\n")
+    c.logout()
+    a = srv.raw()                      # an APPEND half sent
+    a.ok("LOGIN alice secret")
+    a.send(b"a APPEND INBOX {10000000}\r\n")
+    assert a.line().startswith(b"+")
+    a.send(b"x" * 3000000)
+    b = srv.raw()                      # a big FETCH nobody reads
+    b.ok("LOGIN alice secret")
+    b.ok("SELECT INBOX")
+    b.send(b"".join(b"f%d FETCH 1 BODY.PEEK[]\r\n" % i for i in range(4)))
+    time.sleep(0.3)
+    t0 = time.monotonic()
+    assert srv.stop() == 0
+    assert time.monotonic() - t0 < 15 * imaptest.SLOW
+    a.close()
+    b.close()
+    r = imaptest.imapctl("fsck", image)
+    assert "1 messages" in r.stdout and "0 problems" in r.stdout
+    with imaptest.Server(image) as srv2:
+        r, u = login_select(srv2)
+        assert b"* 1 EXISTS" in u        # the cut APPEND left nothing
+        r.close()
