@@ -1,7 +1,7 @@
 /*
  * store_mbox.c - mailboxes and their keyword tables.
  *
- * A mailbox is (0, MBOX, id) -> record, plus (user, MBOXNAME, name hash) ->
+ * A mailbox is (id, MBOX, 0) -> record, plus (user, MBOXNAME, name hash) ->
  * id for lookups by name.  Its messages, changes, expunges and keywords are
  * keyed under owner = mailbox id, so they are contiguous in the index.
  *
@@ -17,7 +17,7 @@ int st_mbox_load(store_t *st, uint32_t mbox_id, store_mbox_t *m)
 {
     uint8_t k[KEY_SIZE], v[VAL_MAX];
     size_t vl;
-    key_make(k, 0, K_MBOX, mbox_id);
+    key_make(k, mbox_id, K_MBOX, 0);
     int rc = tree_get(st, k, v, &vl);
     if (rc < 0)
         return rc;
@@ -55,7 +55,7 @@ int st_mbox_save(store_t *st, const store_mbox_t *m)
     st_put32(v + 32, m->first_recent_uid);
     st_put32(v + 36, m->nkeywords);
     memcpy(v + MBOX_FIXED, m->name, n);
-    key_make(k, 0, K_MBOX, m->id);
+    key_make(k, m->id, K_MBOX, 0);
     int rc = tree_put(st, k, v, MBOX_FIXED + n);
     if (rc < 0)
         return st_fail(st, rc);
@@ -156,6 +156,7 @@ int store_mbox_get(store_t *st, uint32_t mbox_id, store_mbox_t *out)
 int st_mbox_delete_all(store_t *st, uint32_t mbox_id)
 {
     static const uint8_t kinds[] = { K_MSG, K_CHG, K_XPEND, K_XHIST, K_KW };
+    /* the record itself (id, MBOX, 0) goes last, in store_mbox_delete */
     for (unsigned i = 0; i < sizeof kinds; i++) {
         int rc = st_delete_kind(st, mbox_id, kinds[i]);
         if (rc < 0)
@@ -186,7 +187,7 @@ int store_mbox_delete(store_t *st, uint32_t mbox_id)
     rc = st_mbox_delete_all(st, mbox_id);
     if (rc < 0)
         return st_fail(st, rc);
-    key_make(k, 0, K_MBOX, mbox_id);
+    key_make(k, mbox_id, K_MBOX, 0);
     rc = tree_del(st, k);
     if (rc < 0)
         return st_fail(st, rc);

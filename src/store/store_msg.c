@@ -12,16 +12,21 @@
  * store_log.c); a copy shares the region (v1 never frees data).
  *
  * Message record (MSG): flags u32, keywords u64, modseq u64, internaldate
- * i64, tz i16, size u32, hdr_size u32, data_addr u64, xmodseq u64.
- * Every message also has (mbox, CHG, modseq) -> uid, so changes since a
- * modseq are found without visiting every message; an expunged message
- * has (mbox, XPEND, uid) -> xmodseq until it is purged.
+ * i64, tz i16, size u32, hdr_size u32, data_addr u64, xmodseq u64,
+ * amodseq u64 (its append's modseq; not in store_msg_t).
+ * A message whose flags changed also has (mbox, CHG, modseq) -> uid, so
+ * changes since a modseq are found without visiting every message.  An
+ * append takes modseq = ++highestmodseq with uid = uidnext++, so messages
+ * never changed since their append have modseqs in uid order (amodseq is
+ * kept in the record for that: "appended after modseq X" is a search by
+ * uid, for QRESYNC).  An expunged message has (mbox, XPEND, uid) ->
+ * xmodseq until it is purged.
  */
 #include "store/store_priv.h"
 
-#define MSG_SIZE 54
+#define MSG_SIZE 62
 
-static void msg_encode(uint8_t *v, const store_msg_t *m)
+static void msg_encode(uint8_t *v, const store_msg_t *m, uint64_t amodseq)
 {
     st_put32(v, m->flags);
     st_put64(v + 4, m->keywords);
@@ -32,6 +37,7 @@ static void msg_encode(uint8_t *v, const store_msg_t *m)
     st_put32(v + 34, m->hdr_size);
     st_put64(v + 38, m->data_addr);
     st_put64(v + 46, m->xmodseq);
+    st_put64(v + 54, amodseq);
 }
 
 int st_msg_load(store_t *st, uint32_t mbox_id, uint32_t uid, store_msg_t *m)
@@ -61,10 +67,17 @@ int st_msg_load(store_t *st, uint32_t mbox_id, uint32_t uid, store_msg_t *m)
 
 int st_msg_save(store_t *st, uint32_t mbox_id, const store_msg_t *m)
 {
-    uint8_t k[KEY_SIZE], v[MSG_SIZE];
+    uint8_t k[KEY_SIZE], v[VAL_MAX];
+    size_t vl;
+    uint64_t amodseq = m->modseq;  /* a new message: its append */
     key_make(k, mbox_id, K_MSG, m->uid);
-    msg_encode(v, m);
-    int rc = tree_put(st, k, v, MSG_SIZE);
+    int rc = tree_get(st, k, v, &vl);
+    if (rc == STORE_OK && vl == MSG_SIZE)
+        amodseq = st_get64(v + 54);
+    else if (rc < 0 && rc != STORE_ENOENT)
+        return rc;
+    msg_encode(v, m, amodseq);
+    rc = tree_put(st, k, v, MSG_SIZE);
     if (rc < 0)
         return st_fail(st, rc);
     st->pending = true;
@@ -245,8 +258,6 @@ int store_append_finish(store_t *st, store_append_t *a, uint32_t *uid_out)
         .data_addr = a->data_addr, .xmodseq = 0,
     };
     rc = st_msg_save(st, a->mbox_id, &m);
-    if (rc == STORE_OK)
-        rc = chg_set(st, a->mbox_id, 0, m.modseq, m.uid);
     if (rc < 0)
         return rc;
     mb.uidnext++;
@@ -467,8 +478,6 @@ int store_msg_copy(store_t *st, uint32_t src_mbox_id, const store_msg_t *m,
     c.modseq = mb.highestmodseq + 1;
     c.xmodseq = 0;
     rc = st_msg_save(st, dst_mbox_id, &c);
-    if (rc == STORE_OK)
-        rc = chg_set(st, dst_mbox_id, 0, c.modseq, c.uid);
     if (rc < 0)
         return rc;
     mb.uidnext++;

@@ -29,11 +29,13 @@ static inline uint64_t st_get64(const uint8_t *p)
  * owner (u32) | kind (u8) | id (u64) | 3 zero bytes                        */
 enum {
     K_USER = 1,      /* owner 0, id = name hash: user record */
-    K_MBOX = 2,      /* owner 0, id = mailbox id: mailbox record */
     K_MBOXNAME = 3,  /* owner user, id = name hash: mailbox id */
     K_SUB = 4,       /* owner user, id = name hash: subscribed name */
+    K_MBOX = 15,     /* owner mailbox, id 0: mailbox record (next to its
+                        messages: an append touches nearby index paths) */
     K_MSG = 16,      /* owner mailbox, id = uid: message record */
-    K_CHG = 17,      /* owner mailbox, id = modseq: uid (changes by modseq) */
+    K_CHG = 17,      /* owner mailbox, id = modseq: uid of a message whose
+                        flags changed (appends are found by uid instead) */
     K_XPEND = 18,    /* owner mailbox, id = uid: xmodseq (pending expunge) */
     K_XHIST = 19,    /* owner mailbox, id = uid: xmodseq (purged, QRESYNC) */
     K_KW = 20,       /* owner mailbox, id = index: keyword name */

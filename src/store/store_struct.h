@@ -79,7 +79,9 @@ struct store {
 
     uint8_t wbuf[STORE_WBUF_SIZE];
     uint8_t scratch[STORE_SCRATCH_SIZE];
-    store_slot_t slot[STORE_CACHE_SLOTS];
+    /* the cache, plus one transient slot for lookups that find every
+     * cache slot dirty (a read never forces a dirty node out) */
+    store_slot_t slot[STORE_CACHE_SLOTS + 1];
 };
 
 #endif

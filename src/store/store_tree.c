@@ -25,6 +25,7 @@
 #include "store/store_priv.h"
 
 #define REF_DIRTY (1ull << 63)
+#define KEY_PREFIX 5  /* owner and kind */
 #define N_HDR 8
 #define I_ENT 28
 #define I_CAP ((STORE_NODE_SIZE - N_HDR) / I_ENT)
@@ -118,7 +119,12 @@ static int slot_write(store_t *st, int s)
     return STORE_OK;
 }
 
-static int slot_alloc(store_t *st)
+#define T_SLOT STORE_CACHE_SLOTS  /* the transient slot */
+
+/* A slot for a node: a free one, else the least recently used clean one,
+ * else (may_flush) a dirty node without dirty children written out, else
+ * (!may_flush) the transient slot. */
+static int slot_alloc(store_t *st, bool may_flush)
 {
     int best = -1;
     for (int i = 0; i < STORE_CACHE_SLOTS; i++) {
@@ -133,6 +139,10 @@ static int slot_alloc(store_t *st)
         st->slot[best].used = 0;
         return best;
     }
+    if (!may_flush) {
+        st->slot[T_SLOT].used = 0;
+        return T_SLOT;
+    }
     for (int i = 0; i < STORE_CACHE_SLOTS; i++) {
         store_slot_t *n = &st->slot[i];
         if (n->dirty && !n->pin && !has_dirty_child(st, i)) {
@@ -146,7 +156,9 @@ static int slot_alloc(store_t *st)
     return STORE_ELIMIT;  /* cannot happen: the cache bounds the height */
 }
 
-static int node_load(store_t *st, uint64_t ref, int *out)
+/* Finds or reads the node ref; for_write: it must get a cache slot (it is
+ * about to become dirty), else it may land in the transient slot. */
+static int node_load(store_t *st, uint64_t ref, int *out, bool for_write)
 {
     int s;
     if (ref & REF_DIRTY) {
@@ -161,10 +173,13 @@ static int node_load(store_t *st, uint64_t ref, int *out)
                 s = i;
                 break;
             }
+        if (s < 0 && !for_write && st->slot[T_SLOT].used &&
+            st->slot[T_SLOT].addr == ref)
+            s = T_SLOT;
         if (s < 0) {
             if (ref < 2ull * st->erase_size || ref >= st->size)
                 return STORE_ECORRUPT;
-            s = slot_alloc(st);
+            s = slot_alloc(st, for_write);
             if (s < 0)
                 return s;
             store_slot_t *n = &st->slot[s];
@@ -206,7 +221,7 @@ static void make_dirty(store_t *st, int s, int parent, unsigned pidx)
 
 static int new_node(store_t *st, uint8_t type, uint8_t level, int parent)
 {
-    int s = slot_alloc(st);
+    int s = slot_alloc(st, true);
     if (s < 0)
         return s;
     store_slot_t *n = &st->slot[s];
@@ -300,9 +315,10 @@ static unsigned inner_find(uint8_t *b, const uint8_t *key)
 }
 
 /* Loads the child of a node at the level below, checking the level. */
-static int load_child(store_t *st, uint64_t ref, int level, int *s)
+static int load_child(store_t *st, uint64_t ref, int level, int *s,
+                      bool for_write)
 {
-    int rc = node_load(st, ref, s);
+    int rc = node_load(st, ref, s, for_write);
     if (rc < 0)
         return rc;
     if (n_level(st->slot[*s].buf) != level)
@@ -310,9 +326,9 @@ static int load_child(store_t *st, uint64_t ref, int level, int *s)
     return STORE_OK;
 }
 
-static int load_root(store_t *st, int *s)
+static int load_root(store_t *st, int *s, bool for_write)
 {
-    int rc = node_load(st, st->cur.root, s);
+    int rc = node_load(st, st->cur.root, s, for_write);
     if (rc == STORE_OK && n_level(st->slot[*s].buf) >= STORE_TREE_DEPTH_MAX)
         rc = STORE_ECORRUPT;
     return rc;
@@ -322,7 +338,7 @@ int tree_get(store_t *st, const uint8_t *key, uint8_t *val, size_t *vlen)
 {
     if (!st->cur.root)
         return STORE_ENOENT;
-    int s, rc = load_root(st, &s);
+    int s, rc = load_root(st, &s, false);
     while (rc == STORE_OK) {
         uint8_t *b = st->slot[s].buf;
         if (n_type(b) == T_LEAF) {
@@ -335,7 +351,8 @@ int tree_get(store_t *st, const uint8_t *key, uint8_t *val, size_t *vlen)
                 *vlen = b[off + KEY_SIZE];
             return STORE_OK;
         }
-        rc = load_child(st, i_child(b, inner_find(b, key)), n_level(b) - 1, &s);
+        rc = load_child(st, i_child(b, inner_find(b, key)), n_level(b) - 1, &s,
+                        false);
     }
     return rc;
 }
@@ -345,7 +362,7 @@ int tree_rank(store_t *st, const uint8_t *key, uint64_t *rank)
     *rank = 0;
     if (!st->cur.root)
         return STORE_OK;
-    int s, rc = load_root(st, &s);
+    int s, rc = load_root(st, &s, false);
     while (rc == STORE_OK) {
         uint8_t *b = st->slot[s].buf;
         if (n_type(b) == T_LEAF) {
@@ -357,7 +374,7 @@ int tree_rank(store_t *st, const uint8_t *key, uint64_t *rank)
         unsigned i = inner_find(b, key);
         for (unsigned j = 0; j < i; j++)
             *rank += i_count(b, j);
-        rc = load_child(st, i_child(b, i), n_level(b) - 1, &s);
+        rc = load_child(st, i_child(b, i), n_level(b) - 1, &s, false);
     }
     return rc;
 }
@@ -367,7 +384,7 @@ int tree_select(store_t *st, uint64_t idx, uint8_t *key, uint8_t *val,
 {
     if (!st->cur.root)
         return STORE_ENOENT;
-    int s, rc = load_root(st, &s);
+    int s, rc = load_root(st, &s, false);
     while (rc == STORE_OK) {
         uint8_t *b = st->slot[s].buf;
         unsigned n = n_cnt(b);
@@ -391,7 +408,7 @@ int tree_select(store_t *st, uint64_t idx, uint8_t *key, uint8_t *val,
         }
         if (i == n)
             return STORE_ENOENT;
-        rc = load_child(st, i_child(b, i), n_level(b) - 1, &s);
+        rc = load_child(st, i_child(b, i), n_level(b) - 1, &s, false);
     }
     return rc;
 }
@@ -452,8 +469,11 @@ static void inner_insert(store_t *st, int p, unsigned i, const uint8_t *key,
     n_set(b, n + 1, N_HDR + (n + 1) * I_ENT);
 }
 
-/* Splits the full internal child at entry i of p; returns the new slot. */
-static int split_inner(store_t *st, int p, unsigned i)
+/* Splits the full internal child at entry i of p; returns the new slot.
+ * A key that goes at the end of its (owner, kind) range (appends: UIDs,
+ * modseqs) splits right after that point, so a growing range leaves full
+ * nodes behind it instead of half-full ones. */
+static int split_inner(store_t *st, int p, unsigned i, const uint8_t *key)
 {
     int c = (int)(i_child(st->slot[p].buf, i) & 0xFF);
     uint8_t *cb = st->slot[c].buf;
@@ -463,6 +483,11 @@ static int split_inner(store_t *st, int p, unsigned i)
     cb = st->slot[c].buf;
     uint8_t *b2 = st->slot[c2].buf;
     unsigned n = n_cnt(cb), keep = n / 2;
+    unsigned at = inner_find(cb, key);
+    if (at + 1 == n)
+        keep = n - 1;
+    else if (memcmp(i_ent(cb, at + 1), key, KEY_PREFIX) != 0)
+        keep = at + 1;
     memcpy(i_ent(b2, 0), i_ent(cb, keep), (n - keep) * I_ENT);
     n_set(b2, n - keep, N_HDR + (n - keep) * I_ENT);
     n_set(cb, keep, N_HDR + keep * I_ENT);
@@ -514,9 +539,28 @@ static int split_leaf(store_t *st, int s, int parent, unsigned pidx,
     memcpy(t + tl, b + off, used - off);
     tl += used - off;
     n++;
-    /* first split point where the left half reaches half of the bytes */
+    /* first split point where the left half reaches half of the bytes;
+     * an entry added at the end of its (owner, kind) range starts the new
+     * leaf (appends), so the left one stays full */
     size_t lb = 0;
     unsigned k = 0;
+    size_t at = off - N_HDR;  /* where the new entry is in t */
+    size_t e = KEY_SIZE + 1 + vlen, cap = STORE_NODE_SIZE - N_HDR;
+    unsigned before = 0;
+    for (size_t o = 0; o < at; o += KEY_SIZE + 1 + t[o + KEY_SIZE])
+        before++;
+    if (off == used && at > 0) {
+        lb = at;                 /* the new entry opens the next leaf */
+        k = before;
+    } else if (off < used && memcmp(b + off, key, KEY_PREFIX) != 0) {
+        if (at + e <= cap && tl - at - e <= cap) {
+            lb = at + e;         /* it ends its range: keep it left */
+            k = before + 1;
+        } else if (at > 0 && tl - at <= cap) {
+            lb = at;
+            k = before;
+        }
+    }
     while (k + 1 < n && lb < tl / 2) {
         lb += KEY_SIZE + 1 + t[lb + KEY_SIZE];
         k++;
@@ -547,16 +591,18 @@ static int split_leaf(store_t *st, int s, int parent, unsigned pidx,
 }
 
 static int put_inner(store_t *st, const uint8_t *key, const void *val,
-                     size_t vlen, int delta)
+                     size_t vlen)
 {
-    int s, rc;
+    int path[STORE_TREE_DEPTH_MAX + 1];
+    unsigned pidx[STORE_TREE_DEPTH_MAX + 1];
+    int s, rc, d = 0;
     if (!st->cur.root) {
         s = new_node(st, T_LEAF, 0, -1);
         if (s < 0)
             return s;
         st->cur.root = REF_DIRTY | (uint64_t)s;
     } else {
-        rc = load_root(st, &s);
+        rc = load_root(st, &s, true);
         if (rc < 0)
             return rc;
         make_dirty(st, s, -1, 0);
@@ -565,15 +611,13 @@ static int put_inner(store_t *st, const uint8_t *key, const void *val,
         int r = grow_root(st, s);
         if (r < 0)
             return r;
-        rc = split_inner(st, r, 0);
+        rc = split_inner(st, r, 0, key);
         if (rc < 0)
             return rc;
         s = r;
     }
-    int parent = -1;
-    unsigned pidx = 0;
-    for (int depth = 0; n_type(st->slot[s].buf) == T_INNER; depth++) {
-        if (depth >= STORE_TREE_DEPTH_MAX)
+    while (n_type(st->slot[s].buf) == T_INNER) {
+        if (d >= STORE_TREE_DEPTH_MAX)
             return STORE_ECORRUPT;
         uint8_t *b = st->slot[s].buf;
         unsigned i = inner_find(b, key);
@@ -581,12 +625,12 @@ static int put_inner(store_t *st, const uint8_t *key, const void *val,
         if (i == 0 && memcmp(key, i_ent(b, 0), KEY_SIZE) < 0)
             memcpy(i_ent(b, 0), key, KEY_SIZE);
         int c;
-        rc = load_child(st, i_child(b, i), n_level(b) - 1, &c);
+        rc = load_child(st, i_child(b, i), n_level(b) - 1, &c, true);
         if (rc < 0)
             return rc;
         make_dirty(st, c, s, i);
         if (n_type(st->slot[c].buf) == T_INNER && n_cnt(st->slot[c].buf) == I_CAP) {
-            int c2 = split_inner(st, s, i);
+            int c2 = split_inner(st, s, i, key);
             if (c2 < 0)
                 return c2;
             b = st->slot[s].buf;
@@ -598,26 +642,37 @@ static int put_inner(store_t *st, const uint8_t *key, const void *val,
                 st->slot[c2].pin = 0;
             }
         }
-        i_set_count(b, i, (uint32_t)((int64_t)i_count(b, i) + delta));
-        parent = s;
-        pidx = i;
+        path[d] = s;
+        pidx[d++] = i;
         s = c;
     }
     uint8_t *b = st->slot[s].buf;
     unsigned off, idx;
-    if (leaf_find(b, key, &off, &idx)) {
+    bool existed = leaf_find(b, key, &off, &idx);
+    if (existed) {
         unsigned e = KEY_SIZE + 1 + b[off + KEY_SIZE];
         memmove(b + off, b + off + e, n_used(b) - off - e);
         n_set(b, n_cnt(b) - 1, n_used(b) - e);
     }
     size_t e = KEY_SIZE + 1 + vlen;
-    if (n_used(b) + e > STORE_NODE_SIZE)
-        return split_leaf(st, s, parent, pidx, off, key, val, vlen);
-    memmove(b + off + e, b + off, n_used(b) - off);
-    memcpy(b + off, key, KEY_SIZE);
-    b[off + KEY_SIZE] = (uint8_t)vlen;
-    memcpy(b + off + KEY_SIZE + 1, val, vlen);
-    n_set(b, n_cnt(b) + 1, n_used(b) + (unsigned)e);
+    bool split = n_used(b) + e > STORE_NODE_SIZE;
+    if (split) {
+        /* sets the parent's counts of both halves itself */
+        rc = split_leaf(st, s, d ? path[d - 1] : -1, d ? pidx[d - 1] : 0,
+                        off, key, val, vlen);
+        if (rc < 0)
+            return rc;
+    } else {
+        memmove(b + off + e, b + off, n_used(b) - off);
+        memcpy(b + off, key, KEY_SIZE);
+        b[off + KEY_SIZE] = (uint8_t)vlen;
+        memcpy(b + off + KEY_SIZE + 1, val, vlen);
+        n_set(b, n_cnt(b) + 1, n_used(b) + (unsigned)e);
+    }
+    if (!existed)
+        for (int j = 0; j < d - (split ? 1 : 0); j++)
+            i_set_count(st->slot[path[j]].buf, pidx[j],
+                        i_count(st->slot[path[j]].buf, pidx[j]) + 1);
     return STORE_OK;
 }
 
@@ -625,10 +680,7 @@ int tree_put(store_t *st, const uint8_t *key, const void *val, size_t vlen)
 {
     if (vlen > VAL_MAX)
         return STORE_EINVAL;
-    int rc = tree_get(st, key, NULL, NULL);
-    if (rc < 0 && rc != STORE_ENOENT)
-        return rc;
-    rc = put_inner(st, key, val, vlen, rc == STORE_OK ? 0 : 1);
+    int rc = put_inner(st, key, val, vlen);
     unpin_all(st);
     return rc;
 }
@@ -644,7 +696,7 @@ static int del_inner(store_t *st, const uint8_t *key)
 {
     int path[STORE_TREE_DEPTH_MAX + 1];
     unsigned pidx[STORE_TREE_DEPTH_MAX + 1];
-    int s, rc = load_root(st, &s), d = 0;
+    int s, rc = load_root(st, &s, true), d = 0;
     if (rc < 0)
         return rc;
     make_dirty(st, s, -1, 0);
@@ -655,7 +707,7 @@ static int del_inner(store_t *st, const uint8_t *key)
         uint8_t *b = st->slot[s].buf;
         unsigned i = inner_find(b, key);
         int c;
-        rc = load_child(st, i_child(b, i), n_level(b) - 1, &c);
+        rc = load_child(st, i_child(b, i), n_level(b) - 1, &c, true);
         if (rc < 0)
             return rc;
         make_dirty(st, c, s, i);
@@ -736,7 +788,7 @@ int tree_walk(store_t *st,
     f[0] = (struct frame){ st->cur.root, UINT64_MAX, 0, 0, -1 };
     while (d >= 0) {
         struct frame *fr = &f[d];
-        int s = 0, rc = node_load(st, fr->ref, &s);
+        int s = 0, rc = node_load(st, fr->ref, &s, false);
         uint8_t *b = st->slot[s].buf;
         bool done = false;
         if (rc == STORE_OK && fr->level >= 0 && n_level(b) != fr->level)
