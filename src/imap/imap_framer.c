@@ -137,8 +137,18 @@ static void overflow(imap_session_t *s)
 {
     uint32_t from;
 
-    take_tag(s);
-    imap_out_tagged(s, "BAD", "Command line too long");
+    if (s->await_line) {
+        /* an AUTHENTICATE response or IDLE's DONE that does not fit: the
+         * waiting command ends with it */
+        imap_out_tagged(s, "BAD", "Line too long");
+        s->run = NULL;
+        s->await_line = false;
+        s->line_ready = false;
+        s->idling = false;
+    } else {
+        take_tag(s);
+        imap_out_tagged(s, "BAD", "Command line too long");
+    }
     imap_framer_discard(s, s->lit_rem, false);
     s->disc_nonempty = true;
     /* the end of the buffer may hold the start of a literal marker */

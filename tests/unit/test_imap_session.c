@@ -100,6 +100,20 @@ static void test_auth_plain(void **st)
     expect(0, "c NOOP\r\n", "c OK");
 }
 
+static void test_auth_overlong_response(void **st)
+{
+    static char big[IMAP_INBUF_SIZE + 100];
+    (void)st;
+    td_clear(T, 0);
+    expect(0, "a AUTHENTICATE PLAIN\r\n", "+ ");
+    memset(big, 'A', sizeof big - 2);
+    memcpy(big + sizeof big - 2, "\r\n", 2);
+    td_feed(T, 0, big, sizeof big, 0);
+    assert_non_null(strstr(td_out(T, 0), "a BAD"));
+    td_clear(T, 0);
+    expect(0, "b LOGIN alice secret\r\n", "b OK");
+}
+
 static void test_auth_plain_ir(void **st)
 {
     (void)st;
@@ -441,6 +455,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_login, setup, teardown),
         cmocka_unit_test_setup_teardown(test_auth_plain, setup, teardown),
         cmocka_unit_test_setup_teardown(test_auth_plain_ir, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_auth_overlong_response, setup, teardown),
         cmocka_unit_test_setup_teardown(test_logindisabled, setup, teardown),
         cmocka_unit_test_setup_teardown(test_too_many_failures, setup, teardown),
         cmocka_unit_test_setup_teardown(test_mail_flow, setup, teardown),
