@@ -6,8 +6,7 @@
  * The store is compiled into this test with its own STORE_NODE_SIZE (the
  * library keeps the default), so the node size here is 2048.
  */
-#define STORE_NODE_SIZE 1024
-#define STORE_NODE_CACHE 8
+#define STORE_NODE_SIZE 2048
 #include "../../src/store/store_log.c"
 #include "../../src/store/store_tree.c"
 #include "../../src/store/store_core.c"
@@ -49,7 +48,7 @@ static void test_big_image(void **state)
             assert_int_equal(store_commit(st), STORE_OK);
     }
     assert_int_equal(store_commit(st), STORE_OK);
-    store_stat_t s;
+    store_stat_t s = { 0 };
     assert_int_equal(store_get_stat(st, &s), STORE_OK);
     print_message("10,000 messages: %llu KiB of 65536 used\n",
                   (unsigned long long)(s.used / 1024));
