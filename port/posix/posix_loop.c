@@ -83,6 +83,12 @@ static void conn_close(posix_conn_t *c, imap_session_t *s)
     c->pidx = -1;
 }
 
+static bool tx_pending(imap_session_t *s)
+{
+    const uint8_t *q;
+    return imap_session_tx_data(s, &q) > 0;
+}
+
 /* Receives what fits; returns bytes received, 0 if nothing. */
 static size_t conn_recv(posix_conn_t *c, imap_session_t *s)
 {
@@ -157,7 +163,7 @@ static bool conn_service(posix_conn_t *c, imap_session_t *s, short revents,
         }
         if (sent > 0)
             c->kick = true;      /* room again: the engine may have more */
-        if (c->closing && imap_session_tx_data(s, &(const uint8_t *){0}) == 0) {
+        if (c->closing && !tx_pending(s)) {
             conn_close(c, s);
             return false;
         }
@@ -282,13 +288,12 @@ int posix_loop_run(imap_server_t *srv, const int *listen_fds, size_t nlisten)
             posix_conn_t *c = &loop_conns[i];
             imap_session_t *s = &loop_sessions[i];
             uint8_t *p;
-            const uint8_t *q;
             if (c->fd < 0)
                 continue;
             short events = 0;
             if (!c->eof && !c->closing && imap_session_rx_space(s, &p) > 0)
                 events |= POLLIN;
-            if (imap_session_tx_data(s, &q) > 0)
+            if (tx_pending(s))
                 events |= POLLOUT;
             uint64_t dl = c->closing ? c->close_by : imap_session_deadline(s);
             if (c->kick)
