@@ -171,12 +171,28 @@ static void abort_append(imap_session_t *s)
     }
 }
 
+/* True when a BYE can go out now without cutting a response in two. */
+static bool at_boundary(const imap_session_t *s)
+{
+    return s->run == NULL || s->await_line;
+}
+
 void imap_session_shutdown(imap_session_t *s, const char *reason)
 {
+    size_t i;
+
     if (!s->open)
         return;
     abort_append(s);
-    imap_set_bye(s, reason ? reason : "Server shutting down");
+    if (reason == NULL)
+        reason = "Server shutting down";
+    for (i = 0; reason[i] && i + 1 < sizeof s->bye_reason; i++)
+        s->bye_reason[i] = reason[i];
+    s->bye_reason[i] = 0;
+    s->shutdown = true;
+    if (at_boundary(s))
+        imap_set_bye(s, s->bye_reason);
+    /* else step() finishes the running command first */
 }
 
 void imap_session_close(imap_session_t *s)
@@ -437,10 +453,17 @@ unsigned imap_session_step(imap_session_t *s, uint64_t now_ms)
     s->budget = IMAP_SLICE_BUDGET;
     if (!s->closing && now_ms >= timeout_at(s)) {
         abort_append(s);
-        imap_set_bye(s, "Autologout");
+        if (at_boundary(s))
+            imap_set_bye(s, "Autologout");
+        else
+            s->closing = true;   /* stuck mid-response: just close */
         imap_log(s, IMAP_LOG_INFO, "autologout", NULL);
     }
     while (!s->closing) {
+        if (s->shutdown && at_boundary(s)) {
+            imap_set_bye(s, s->bye_reason);
+            break;
+        }
         if (s->delayed) {
             if (now_ms < s->delay_until)
                 break;

@@ -129,6 +129,8 @@ struct imap_session {
     imap_session_t *next;
     imap_server_t *srv;
     bool open, closing, eof, bye_sent;
+    bool shutdown;                 /* BYE once the running command ends */
+    char bye_reason[48];
     uint8_t state;                 /* IMAP_ST_* */
     char peer[48];
     uint64_t now, last_active;

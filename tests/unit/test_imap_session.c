@@ -360,6 +360,22 @@ static void test_shutdown_and_busy(void **st)
     td_run(T, 0);
     assert_non_null(strstr(td_out(T, 0), "* BYE Server shutting down"));
     assert_true(T->closed[0]);
+    /* during a long FETCH the BYE waits for the command to finish */
+    td_open(T, 1);
+    login(1);
+    for (int i = 0; i < 100; i++)
+        append_msg(1, "INBOX", "", msg1);
+    expect(1, "s SELECT INBOX\r\n", "s OK");
+    uint8_t *p;
+    const char *cmd = "f FETCH 1:* BODY.PEEK[]\r\n";
+    imap_session_rx_space(&T->sess[1], &p);
+    memcpy(p, cmd, strlen(cmd));
+    imap_session_rx_commit(&T->sess[1], strlen(cmd));
+    assert_true(imap_session_step(&T->sess[1], T->now) & IMAP_EV_BUSY);
+    imap_session_shutdown(&T->sess[1], "Server shutting down");
+    td_run(T, 1);
+    assert_non_null(strstr(td_out(T, 1), "f OK FETCH completed\r\n* BYE Server shutting down\r\n"));
+    assert_true(T->closed[1]);
 }
 
 static void test_slices(void **st)
