@@ -115,7 +115,7 @@ def test_mbsync_two_way(tmp_path, seeded_server):
     run_mbsync(rc)
     st = server_state(seeded_server, "INBOX")
     assert "written locally" in st
-    assert "seed three" not in st or b"\\Deleted" in st["seed three"]
+    assert "seed three" not in st              # deleted and expunged (Expunge Both)
     assert b"\\Flagged" in st["seed two"] and b"\\Seen" in st["seed two"]
     assert set(maildir_messages(maildir / "Work")) == {"work item", "from the server"}
 
@@ -123,3 +123,17 @@ def test_mbsync_two_way(tmp_path, seeded_server):
     run_mbsync(rc)
     assert set(maildir_messages(maildir / "INBOX")) == {"seed one", "seed two",
                                                         "written locally"}
+
+    # server-side flag and delete reach the Maildir
+    c = seeded_server.login()
+    c.select("INBOX")
+    typ, data = c.search(None, "SUBJECT", '"seed one"')
+    c.store(data[0].decode(), "+FLAGS", "(\\Flagged)")
+    typ, data = c.search(None, "SUBJECT", '"written locally"')
+    c.store(data[0].decode(), "+FLAGS", "(\\Deleted)")
+    c.expunge()
+    c.logout()
+    run_mbsync(rc)
+    local = maildir_messages(maildir / "INBOX")
+    assert set(local) == {"seed one", "seed two"}
+    assert ":2," in local["seed one"] and "F" in local["seed one"].split(":2,")[1]
