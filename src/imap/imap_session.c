@@ -74,6 +74,13 @@ void imap_session_open(imap_server_t *srv, imap_session_t *s, uint64_t now_ms,
     char cap[200];
     imap_sb_t b = { cap, sizeof cap, 0 };
 
+    /* a slot reused without imap_session_close(): unlink it first */
+    for (imap_session_t **pp = &srv->sessions; *pp; pp = &(*pp)->next) {
+        if (*pp == s) {
+            *pp = s->next;
+            break;
+        }
+    }
     memset(s, 0, offsetof(imap_session_t, in));
     s->srv = srv;
     s->open = true;
