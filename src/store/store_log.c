@@ -299,7 +299,9 @@ int log_scan(store_t *st, log_scan_t *sc)
         int rc = log_read(st, sc->pos, h, REC_HDR);
         if (rc < 0)
             return rc;
-        if (h[0] == 0xFF && h[1] == 0xFF && sc->pos % st->prog_size) {
+        /* padding: the magic's first byte is never 0xFF, and as little as
+         * one byte of padding may be left in the unit */
+        if (h[0] == 0xFF && sc->pos % st->prog_size) {
             sc->pos = st_align_up(sc->pos, st->prog_size);
             continue;
         }
