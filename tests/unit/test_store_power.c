@@ -175,14 +175,15 @@ static void power_cuts(flash_geometry_t g)
     assert_int_equal(store_check(st, NULL, NULL), 0);
     assert_int_equal(store_unmount(st), STORE_OK);
 
-    for (uint64_t cut = 1; cut <= total; cut++) {
+    for (uint64_t run = 0; run < 2 * total; run++) {
+        uint64_t cut = run / 2 + 1;  /* two tear patterns per cut point */
         memset(d.mem, 0xFF, (size_t)g.size);
         if (d.map)
             memset(d.map, 0, (size_t)(g.size / g.prog_size / 8 + 1));
         flash_ram_power_up(&d.ram);
         tformat_mount(&d, st);
         flash_ram_power_up(&d.ram);
-        flash_sim_cut_at(&d.ram.sim, cut, (uint32_t)cut);
+        flash_sim_cut_at(&d.ram.sim, cut, (uint32_t)(run * 7919u + 1));
         int done = 0;
         while (done < NSTEPS && step(st, done) == STORE_OK)
             done++;
