@@ -282,6 +282,8 @@ static int body_contains(imap_session_t *s, const store_msg_t *m, uint32_t from,
         if (want > 512)
             want = 512;
         long r = store_msg_read(imap_store(s), m, from, buf + have, want);
+        if (s->budget > 0 && from % 2048 < want)
+            s->budget--;   /* roughly one unit per store chunk read */
         if (r <= 0)
             return r < 0 ? (int)r : STORE_ECORRUPT;
         have += (uint32_t)r;

@@ -216,8 +216,11 @@ bool imap_framer_poll(imap_session_t *s)
                         imap_framer_discard(s, n, false);
                     break;
                 }
-                if (!ns)
+                if (!ns) {
+                    if (imap_out_free(s) < 64)
+                        return false;   /* the "+" waits for tx room */
                     imap_out_str(s, "+ Ready for literal data\r\n");
+                }
                 s->scan = p + 1;
                 s->lit_rem = (uint32_t)n;
                 if (n == 0)
