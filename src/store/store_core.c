@@ -17,13 +17,15 @@
  */
 #include "store/store_priv.h"
 
-#define CKPT_SIZE (8 + 4 + 4 + 4 + 8 + 8 + 8 + 8 + STATE_SIZE)
+#define CKPT_SIZE (8 + 4 + 4 + 4 + 8 + 8 + 8 + 8 + STATE_SIZE + 4)
+#define CKPT_CLEAN 0x1u  /* written by store_unmount: nothing follows */
 
 typedef struct ckpt {
     uint64_t seq;
     uint32_t fmt_id, erase_size, prog_size;
     uint64_t size, commit_seq, head, gen;
     store_state_t state;
+    uint32_t flags;
 } ckpt_t;
 
 const char *store_strerror(int err)
@@ -113,6 +115,7 @@ static void ckpt_encode(uint8_t *p, const ckpt_t *c)
     st_put64(p + 36, c->head);
     st_put64(p + 44, c->gen);
     st_state_put(p + 52, &c->state);
+    st_put32(p + 52 + STATE_SIZE, c->flags);
 }
 
 /* Reads the checkpoint in anchor block a; STORE_ECORRUPT if none. */
@@ -136,6 +139,7 @@ static int ckpt_read(const flash_dev_t *dev, unsigned a, ckpt_t *c)
     c->head = st_get64(p + 36);
     c->gen = st_get64(p + 44);
     st_state_get(p + 52, &c->state);
+    c->flags = st_get32(p + 52 + STATE_SIZE);
     return STORE_OK;
 }
 
@@ -163,7 +167,7 @@ static int ckpt_write(const flash_dev_t *dev, const ckpt_t *c, uint8_t *unit,
     return STORE_OK;
 }
 
-static int checkpoint(store_t *st)
+static int checkpoint(store_t *st, uint32_t flags)
 {
     int rc = log_flush(st);
     if (rc < 0)
@@ -172,7 +176,7 @@ static int checkpoint(store_t *st)
         .seq = st->ckpt_seq + 1, .fmt_id = st->fmt_id,
         .erase_size = st->erase_size, .prog_size = st->prog_size,
         .size = st->size, .commit_seq = st->commit_seq, .head = st->head,
-        .gen = st->gen, .state = st->com,
+        .gen = st->gen, .state = st->com, .flags = flags,
     };
     rc = ckpt_write(st->dev, &c, st->scratch, sizeof st->scratch);
     if (rc < 0) {
@@ -205,6 +209,7 @@ int store_format(const flash_dev_t *dev, uint32_t now_unix)
         .commit_seq = 0, .head = 2ull * dev->geo.erase_size, .gen = 0,
         .state = { .root = 0, .next_user_id = 1, .next_mbox_id = 1,
                    .next_uidvalidity = now_unix ? now_unix : 1 },
+        .flags = CKPT_CLEAN,
     };
     uint8_t unit[STORE_WBUF_SIZE > 256 ? STORE_WBUF_SIZE : 256];
     return ckpt_write(dev, &c, unit, sizeof unit);
@@ -311,7 +316,16 @@ int store_mount(store_t *st, const flash_dev_t *dev)
             return rc;
         }
     }
-    if (clean) {
+    /* after a power cut, a program may have been torn anywhere after the
+     * last commit, even where the bytes still read 0xFF: never program
+     * that block again (FLASH_F_PROG_ONCE), resume in the next one */
+    if (clean && !(best.flags & CKPT_CLEAN) && h % st->erase_size)
+        clean = false;
+    if (!clean && sc.v_end <= ce && h % st->erase_size) {
+        st->head = (h / st->erase_size + 1) * st->erase_size;
+        st->gen = cgen;
+        st->cur_blk = NO_BLOCK;
+    } else if (clean) {
         st->head = h;
         st->gen = cgen;
         st->cur_blk = h % st->erase_size ? cblk : NO_BLOCK;
@@ -337,7 +351,7 @@ int store_mount(store_t *st, const flash_dev_t *dev)
             return rc;
         }
     }
-    rc = checkpoint(st);
+    rc = checkpoint(st, 0);
     if (rc < 0) {
         st->dev = NULL;
         return rc;
@@ -371,7 +385,7 @@ int store_commit(store_t *st)
     st->com = st->cur;
     st->pending = false;
     if (++st->since_ckpt >= STORE_CHECKPOINT_INTERVAL)
-        return checkpoint(st);
+        return checkpoint(st, 0);
     return STORE_OK;
 }
 
@@ -394,7 +408,7 @@ int store_unmount(store_t *st)
     }
     rc = store_commit(st);
     if (rc == STORE_OK)
-        rc = checkpoint(st);
+        rc = checkpoint(st, CKPT_CLEAN);
     st->dev = NULL;
     return rc;
 }
