@@ -8,7 +8,7 @@
 #include "store_testlib.h"
 #include "util/crc32.h"
 
-#define NSTEPS 20
+#define NSTEPS 22
 
 static uint32_t fold(uint32_t h, const void *p, size_t n)
 {
@@ -85,6 +85,35 @@ static int find(store_t *st, const char *user, const char *mbox, uint32_t *id)
     return STORE_OK;
 }
 
+/* An append that spans two steps: its region is reserved before the
+ * commit of step 16, its message is committed in step 17. */
+static store_append_t g_app;
+static bool g_app_live;
+
+static int app_part(store_t *st, uint32_t mbox, bool all)
+{
+    static uint8_t b[9000];
+    tbody(b, sizeof b, 16);
+    if (!g_app_live) {
+        TRY(store_append_begin(st, &g_app, mbox, sizeof b, 0, 0, 0, 0));
+        g_app_live = true;
+        long n = store_append_write(st, &g_app, b, st->chunk_payload);
+        if (n < 0)
+            return (int)n;
+    }
+    while (all && g_app.written < g_app.size) {
+        long n = store_append_write(st, &g_app, b + g_app.written,
+                                    g_app.size - g_app.written);
+        if (n < 0)
+            return (int)n;
+    }
+    if (all) {
+        g_app_live = false;
+        TRY(store_append_finish(st, &g_app, NULL));
+    }
+    return STORE_OK;
+}
+
 /* Step k of the workload, ending with its commit. */
 static int step(store_t *st, int k)
 {
@@ -147,8 +176,15 @@ static int step(store_t *st, int k)
         TRY(find(st, "alice", "Archive", &other));
         TRY(store_mbox_delete(st, other));
         break;
+    case 16:
+        TRY(app_part(st, inbox, false));
+        TRY(store_msg_set_flags(st, inbox, 4, STORE_F_ANSWERED, 0, NULL));
+        break;
+    case 17:
+        TRY(app_part(st, inbox, true));
+        break;
     default:
-        TRY(append(st, inbox, 1000u + 2500u * (uint32_t)(k - 16), (uint32_t)k));
+        TRY(append(st, inbox, 1000u + 2500u * (uint32_t)(k - 18), (uint32_t)k));
         TRY(store_msg_set_flags(st, inbox, 4, (uint32_t)k & STORE_F_ALL, 0, NULL));
         break;
     }
@@ -190,6 +226,7 @@ static void power_cuts(flash_geometry_t g)
         assert_true(done < NSTEPS);  /* the cut happened */
 
         flash_ram_power_up(&d.ram);
+        g_app_live = false;  /* an append does not survive a reboot */
         int rc = store_mount(st, &d.ram.dev);
         if (rc != STORE_OK)
             fail_msg("cut %llu: mount %d", (unsigned long long)cut, rc);
