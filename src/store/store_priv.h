@@ -43,6 +43,15 @@ enum {
 #define KEY_SIZE 16
 #define VAL_MAX 255
 
+/* Records must fit a leaf value (user: 56 fixed bytes + name; mailbox: 40
+ * + name); slot numbers fit the int8_t parent links. */
+#if IMAP_USER_NAME_MAX + 56 > VAL_MAX || IMAP_MAILBOX_NAME_MAX + 40 > VAL_MAX
+#error "IMAP_USER_NAME_MAX or IMAP_MAILBOX_NAME_MAX too large for the store"
+#endif
+#if STORE_CACHE_SLOTS > 120
+#error "STORE_NODE_CACHE is at most 120"
+#endif
+
 static inline void key_make(uint8_t k[KEY_SIZE], uint32_t owner, uint8_t kind,
                             uint64_t id)
 {
