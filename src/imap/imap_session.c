@@ -118,7 +118,7 @@ void imap_session_rx_commit(imap_session_t *s, size_t n)
         n = IMAP_INBUF_SIZE - s->in_len;
     s->in_len += (uint32_t)n;
     if (n > 0)
-        s->last_active = s->now;
+        s->rx_new = true;   /* step() stamps the activity with its clock */
 }
 
 void imap_session_rx_eof(imap_session_t *s) { s->eof = true; }
@@ -458,6 +458,10 @@ unsigned imap_session_step(imap_session_t *s, uint64_t now_ms)
         return IMAP_EV_CLOSE;
     s->now = now_ms;
     s->budget = IMAP_SLICE_BUDGET;
+    if (s->rx_new) {
+        s->rx_new = false;
+        s->last_active = now_ms;
+    }
     if (!s->closing && now_ms >= timeout_at(s)) {
         abort_append(s);
         if (at_boundary(s))
@@ -500,8 +504,6 @@ unsigned imap_session_step(imap_session_t *s, uint64_t now_ms)
             if (r == IMAP_R_WAIT)
                 break;
             /* IMAP_R_LINE: the command waits for an input line */
-            if (s->delayed)
-                continue;
             if (imap_out_free(s) >= IMAP_LINE_RESERVE && imap_framer_poll(s)) {
                 s->line_ready = true;
                 continue;

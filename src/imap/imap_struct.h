@@ -134,6 +134,7 @@ struct imap_session {
     uint8_t state;                 /* IMAP_ST_* */
     char peer[48];
     uint64_t now, last_active;
+    bool rx_new;                   /* bytes arrived since the last step */
 
     /* authentication */
     uint32_t user_id;
