@@ -101,6 +101,13 @@ static bool discard_run(imap_session_t *s)
             uint32_t mk;
             if (imap_literal_marker(s->tail, 0, s->tail_len, &n, &ns, &mk) &&
                 ns) {
+                if (n > IMAP_LITERAL_MAX) {   /* not worth reading through */
+                    s->in_len = 0;
+                    if (s->disc_append_tail)
+                        imap_append_tail(s, true);
+                    imap_set_bye(s, "Literal too large");
+                    return false;
+                }
                 s->skip = n;
                 s->tail_len = 0;
                 s->disc_nonempty = true;
@@ -212,7 +219,9 @@ bool imap_framer_poll(imap_session_t *s)
                     imap_out_tagged(s, "BAD", "Literal too large for a command");
                     s->tag[0] = 0;
                     imap_framer_drop(s, p + 1);
-                    if (ns)
+                    if (ns && n > IMAP_LITERAL_MAX)
+                        imap_set_bye(s, "Literal too large");
+                    else if (ns)
                         imap_framer_discard(s, n, false);
                     break;
                 }
