@@ -371,7 +371,11 @@ static void test_shutdown_and_busy(void **st)
     imap_session_rx_space(&T->sess[1], &p);
     memcpy(p, cmd, strlen(cmd));
     imap_session_rx_commit(&T->sess[1], strlen(cmd));
-    assert_true(imap_session_step(&T->sess[1], T->now) & IMAP_EV_BUSY);
+    /* still running: out of slice budget, or (small-buffer builds) out of
+     * output space */
+    assert_true(imap_session_step(&T->sess[1], T->now) &
+                (IMAP_EV_BUSY | IMAP_EV_WANT_WRITE));
+    assert_null(strstr(td_out(T, 1), "f OK"));
     imap_session_shutdown(&T->sess[1], "Server shutting down");
     td_run(T, 1);
     assert_non_null(strstr(td_out(T, 1), "f OK FETCH completed\r\n* BYE Server shutting down\r\n"));
