@@ -50,6 +50,40 @@ static bool has_child(imap_session_t *s, const char *name)
     return false;
 }
 
+/* Did a mailbox met before cursor position 'before' have prefix/ ? */
+static bool seen_prefix(imap_session_t *s, const char *prefix, uint64_t before)
+{
+    store_mbox_t o;
+    uint64_t c = 0;
+    size_t n = strlen(prefix);
+    while (store_mbox_next(imap_store(s), s->user_id, &c, &o) == 0 && c <= before)
+        if (strncmp(o.name, prefix, n) == 0 && o.name[n] == '/')
+            return true;
+    return false;
+}
+
+/* Levels of a name that are no mailbox of their own ("a" of "a/b" when
+ * only "a/b" exists) are listed as \Noselect when they match, once. */
+static void list_ancestors(imap_session_t *s, const char *name, uint64_t before)
+{
+    char pre[IMAP_MAILBOX_NAME_MAX + 1];
+    store_mbox_t o;
+
+    for (size_t k = 1; name[k]; k++) {
+        if (name[k] != '/' || imap_out_free(s) < 600)
+            continue;
+        memcpy(pre, name, k);
+        pre[k] = 0;
+        if (!wild_match(s->u.list.pattern, pre) ||
+            store_mbox_find(imap_store(s), s->user_id, pre, &o) != STORE_ENOENT ||
+            seen_prefix(s, pre, before))
+            continue;
+        imap_out_str(s, "* LIST (\\Noselect \\HasChildren) \"/\" ");
+        imap_out_astring(s, pre, k);
+        imap_out_str(s, "\r\n");
+    }
+}
+
 static int run_list(imap_session_t *s)
 {
     imap_listcmd_t *l = &s->u.list;
@@ -73,8 +107,10 @@ static int run_list(imap_session_t *s)
             imap_out_str(s, "\r\n");
             continue;
         }
+        uint64_t before = l->cursor;
         if (store_mbox_next(st, s->user_id, &l->cursor, &mb) < 0)
             break;
+        list_ancestors(s, mb.name, before);
         if (!wild_match(l->pattern, mb.name))
             continue;
         imap_out_str(s, has_child(s, mb.name) ? "* LIST (\\HasChildren) \"/\" "

@@ -239,6 +239,25 @@ static void test_mailboxes(void **st)
     expect(0, "n NAMESPACE\r\n", "* NAMESPACE ((\"\" \"/\")) NIL NIL");
 }
 
+static void test_list_noselect_levels(void **st)
+{
+    store_user_t u;
+    store_mbox_t mb;
+    (void)st;
+    store_user_find(&T->store, "alice", &u);
+    store_mbox_create(&T->store, u.id, "x/y/z", &mb);
+    store_mbox_create(&T->store, u.id, "x/y/w", &mb);
+    store_commit(&T->store);
+    login(0);
+    expect(0, "a LIST \"\" %\r\n",
+           "* LIST (\\Noselect \\HasChildren) \"/\" \"x\"\r\na OK");
+    td_send(T, 0, "b LIST \"\" *\r\n");
+    const char *o = td_out(T, 0), *first = strstr(o, "\"x/y\"\r\n");
+    assert_non_null(first);
+    assert_null(strstr(first + 1, "\"x/y\"\r\n"));   /* once */
+    td_clear(T, 0);
+}
+
 static void test_bad_input(void **st)
 {
     char big[20000];
@@ -480,6 +499,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_too_many_failures, setup, teardown),
         cmocka_unit_test_setup_teardown(test_mail_flow, setup, teardown),
         cmocka_unit_test_setup_teardown(test_mailboxes, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_list_noselect_levels, setup, teardown),
         cmocka_unit_test_setup_teardown(test_bad_input, setup, teardown),
         cmocka_unit_test_setup_teardown(test_two_sessions, setup, teardown),
         cmocka_unit_test_setup_teardown(test_idle, setup, teardown),
