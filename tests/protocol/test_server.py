@@ -203,3 +203,29 @@ def test_sigterm_during_append_and_stalled_fetch(image):
         r, u = login_select(srv2)
         assert b"* 1 EXISTS" in u        # the cut APPEND left nothing
         r.close()
+
+
+def test_config_file_errors_and_precedence(tmp_path, image):
+    def conf(text):
+        p = tmp_path / "c.conf"
+        p.write_text(text)
+        return str(p)
+
+    for text, word in (("bogus = 1\n", "bogus"),
+                       ("allow_plaintext = maybe\n", "maybe"),
+                       ("just words\n", "key = value"),
+                       ("listen_tls = 127.0.0.1:993\n", "TLS"),
+                       ("log_level = loud\n", "loud")):
+        r = run_imapd("--config", conf(text), "--image", image, "--listen", "127.0.0.1:0")
+        lines = r.stderr.strip().splitlines()
+        assert r.returncode != 0 and len(lines) == 1, (text, r.stderr)
+        assert lines[0].startswith("imapd: ") and word in lines[0], (text, lines)
+        assert "c.conf:1" in lines[0]
+
+    # the command line wins over the file: a wrong image and port in the
+    # file, the right ones on the command line; comments and blank lines
+    path = conf("# comment\n\n  image = /nonexistent.img   # trailing comment\n"
+                "listen = 127.0.0.1:1\nallow_plaintext = no\n")
+    srv = imaptest.Server(image, args=["--config", path])
+    with srv:
+        assert srv.login() is not None       # --allow-plaintext from argv won
