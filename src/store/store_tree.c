@@ -143,17 +143,21 @@ static int slot_alloc(store_t *st, bool may_flush)
         st->slot[T_SLOT].used = 0;
         return T_SLOT;
     }
+    /* the least recently used dirty node without dirty children: a full
+     * leaf left behind by appends goes out once, the hot path stays */
     for (int i = 0; i < STORE_CACHE_SLOTS; i++) {
         store_slot_t *n = &st->slot[i];
-        if (n->dirty && !n->pin && !has_dirty_child(st, i)) {
-            int rc = slot_write(st, i);
-            if (rc < 0)
-                return rc;
-            n->used = 0;
-            return i;
-        }
+        if (n->dirty && !n->pin && !has_dirty_child(st, i) &&
+            (best < 0 || (int32_t)(n->stamp - st->slot[best].stamp) < 0))
+            best = i;
     }
-    return STORE_ELIMIT;  /* cannot happen: the cache bounds the height */
+    if (best < 0)
+        return STORE_ELIMIT;  /* cannot happen: the cache bounds the height */
+    int rc = slot_write(st, best);
+    if (rc < 0)
+        return rc;
+    st->slot[best].used = 0;
+    return best;
 }
 
 /* Finds or reads the node ref; for_write: it must get a cache slot (it is
