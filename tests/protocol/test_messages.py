@@ -316,3 +316,16 @@ def test_uid_search(search_session):
     assert search_result(r.ok("SEARCH UID 3")) == [2]
     _, t = r.cmd("SEARCH CHARSET KOI8-NOPE ALL")
     assert t.split()[1] == "NO"
+
+
+def test_rfc822_items_and_seen(seeded_server):
+    r, _ = login_select(seeded_server)
+    r.ok("FETCH 1 RFC822.HEADER")                 # like BODY.PEEK[HEADER]
+    assert "\\Seen" not in imaptest.flags_of(fetch_map(r.ok("FETCH 1 FLAGS"))[1])
+    r.ok("FETCH 1 RFC822.TEXT")                   # like BODY[TEXT]
+    assert "\\Seen" in imaptest.flags_of(fetch_map(r.ok("FETCH 1 FLAGS"))[1])
+    r.ok("FETCH 2 RFC822")                        # like BODY[]
+    assert "\\Seen" in imaptest.flags_of(fetch_map(r.ok("FETCH 2 FLAGS"))[2])
+    r.ok("FETCH 3 BODY[HEADER]")                  # BODY[...] sets \Seen too
+    assert "\\Seen" in imaptest.flags_of(fetch_map(r.ok("FETCH 3 FLAGS"))[3])
+    r.close()
