@@ -91,3 +91,29 @@ def test_many_clients_append_concurrently(server):
     subjects = {v.split(b"Subject: ")[1].split(b"\r\n")[0] for v in fm.values()}
     assert len(subjects) == total
     r.close()
+
+
+def test_idle_session_woken_by_deadline(server):
+    """An IDLE session has no I/O of its own: the loop must step it at its
+    deadline so that another session's APPEND reaches it."""
+    a, _ = login_select(server)
+    caps = b" ".join(a.ok("CAPABILITY"))
+    if b"IDLE" not in caps:
+        a.close()
+        return
+    a.send(b"i IDLE\r\n")
+    assert a.line().startswith(b"+")
+    c = server.login()
+    c.append("INBOX", None, None, b"Subject: wake\r\n\r\nup\r\n")
+    c.logout()
+    a.sock.settimeout(10 * imaptest.SLOW)
+    t0 = time.monotonic()
+    line = a.line()
+    while not line.endswith(b" EXISTS"):
+        line = a.line()
+    assert line == b"* 1 EXISTS"
+    assert time.monotonic() - t0 < 5 * imaptest.SLOW
+    a.send(b"DONE\r\n")
+    _, t = a.until("i")
+    assert t.startswith("i OK")
+    a.close()
