@@ -61,7 +61,7 @@ static int ok_commit(imap_session_t *s, const char *t)
     return IMAP_R_DONE;
 }
 
-static void out_keywords(imap_session_t *s, const store_mbox_t *mb)
+void imap_out_keywords(imap_session_t *s, const store_mbox_t *mb)
 {
     char name[IMAP_KEYWORD_LEN_MAX + 1];
     for (unsigned i = 0; i < mb->nkeywords && i < 64; i++) {
@@ -103,7 +103,7 @@ static int run_select(imap_session_t *s)
     } else {
         imap_out_str(s, "* OK [PERMANENTFLAGS (\\Answered \\Flagged \\Deleted "
                         "\\Seen \\Draft");
-        out_keywords(s, &mb);
+        imap_out_keywords(s, &mb);
         imap_out_str(s, " \\*)] Flags permitted\r\n");
     }
     imap_out_str(s, "* OK [UIDVALIDITY ");
@@ -138,10 +138,11 @@ static int cmd_select(imap_session_t *s, imap_parser_t *p, bool examine)
         return imap_store_fail(s, r, "SELECT failed");
     s->selected = true;
     s->readonly = examine;
+    s->nkw = mb.nkeywords;
     s->state = IMAP_ST_SELECTED;
     s->announced = false;
     imap_out_str(s, "* FLAGS (\\Answered \\Flagged \\Deleted \\Seen \\Draft");
-    out_keywords(s, &mb);
+    imap_out_keywords(s, &mb);
     imap_out_str(s, ")\r\n* ");
     imap_out_u32(s, s->view.count);
     imap_out_str(s, " EXISTS\r\n* ");

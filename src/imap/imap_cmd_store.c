@@ -33,6 +33,8 @@ static int run_store(imap_session_t *s)
 
     if (!imap_cmd_set(s, 5, &set, &sl))
         return bad(s, "Invalid sequence set");
+    if ((r = imap_flags_update(s)) != IMAP_R_DONE)
+        return r;   /* a keyword this STORE created: FLAGS first */
     imap_own_slice(s);
     for (;;) {
         if (c->pending) {

@@ -111,6 +111,10 @@ void imap_purge_check(imap_session_t *s);
 void imap_purge_mbox(imap_session_t *s, uint32_t mbox);
 /* Store error -> tagged NO with a reason (rolls back). */
 int imap_store_fail(imap_session_t *s, int err, const char *what);
+/* " kw1 kw2" for every keyword of the mailbox. */
+void imap_out_keywords(imap_session_t *s, const store_mbox_t *mb);
+/* "* FLAGS" and PERMANENTFLAGS again when the keyword table grew. */
+int imap_flags_update(imap_session_t *s);
 bool imap_norm_mailbox(const char *in, uint32_t len, char *out, size_t cap);
 
 /* ---- framer (imap_framer.c) --------------------------------------------- */

@@ -315,6 +315,29 @@ bool imap_msg_is_recent(imap_session_t *s, const store_msg_t *m)
            m->uid < s->view.recent_hi;
 }
 
+int imap_flags_update(imap_session_t *s)
+{
+    store_mbox_t mb;
+
+    if (!s->selected ||
+        store_mbox_get(imap_store(s), s->view.mbox_id, &mb) < 0 ||
+        mb.nkeywords <= s->nkw)
+        return IMAP_R_DONE;
+    if (imap_out_free(s) < 2 * IMAP_LINE_RESERVE)
+        return IMAP_R_WAIT;
+    s->nkw = mb.nkeywords;
+    imap_out_str(s, "* FLAGS (\\Answered \\Flagged \\Deleted \\Seen \\Draft");
+    imap_out_keywords(s, &mb);
+    imap_out_str(s, ")\r\n");
+    if (!s->readonly) {
+        imap_out_str(s, "* OK [PERMANENTFLAGS (\\Answered \\Flagged \\Deleted "
+                        "\\Seen \\Draft");
+        imap_out_keywords(s, &mb);
+        imap_out_str(s, " \\*)] Flags permitted\r\n");
+    }
+    return IMAP_R_DONE;
+}
+
 int imap_updates(imap_session_t *s, bool allow_expunge)
 {
     store_t *st = imap_store(s);
@@ -324,6 +347,8 @@ int imap_updates(imap_session_t *s, bool allow_expunge)
 
     if (!s->selected)
         return IMAP_R_DONE;
+    if ((r = imap_flags_update(s)) != IMAP_R_DONE)
+        return r;
     if (allow_expunge) {
         for (;;) {
             if (imap_out_free(s) < 64)

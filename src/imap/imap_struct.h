@@ -165,6 +165,7 @@ struct imap_session {
 
     /* selected mailbox */
     bool selected, readonly;
+    uint32_t nkw;                  /* keywords the client was told of */
     store_view_t view;
     uint64_t own_expect;           /* highestmodseq if only we changed flags */
     bool own_ok;

@@ -198,7 +198,10 @@ static void test_mail_flow(void **st)
     expect(0, "x UID SEARCH 2\r\n", "* SEARCH 2\r\n");
     expect(0, "x SEARCH CHARSET KOI8-R ALL\r\n", "x NO [BADCHARSET");
     expect(0, "x SEARCH LARGER 10 SMALLER 100000 RECENT\r\n", "* SEARCH 1 2\r\n");
-    expect(0, "t STORE 2 +FLAGS (\\Deleted $Junk)\r\n", "* 2 FETCH (FLAGS (\\Deleted $Junk \\Recent))");
+    expect(0, "t STORE 2 +FLAGS (\\Deleted $Junk)\r\n",
+           "* FLAGS (\\Answered \\Flagged \\Deleted \\Seen \\Draft $Junk)\r\n"
+           "* OK [PERMANENTFLAGS (\\Answered \\Flagged \\Deleted \\Seen \\Draft $Junk \\*)] Flags permitted\r\n"
+           "* 2 FETCH (FLAGS (\\Deleted $Junk \\Recent))");
     expect(0, "x SEARCH KEYWORD $junk\r\n", "* SEARCH 2\r\n");
     expect_not(0, "n NOOP\r\n", "FETCH");
     expect(0, "t STORE 1 FLAGS.SILENT (\\Seen)\r\n", "t OK");
