@@ -490,6 +490,47 @@ static void test_deleted_under_other(void **st)
     expect(1, "n NOOP\r\n", "* BYE");
 }
 
+static size_t count(const char *hay, const char *needle)
+{
+    size_t n = 0;
+    for (const char *p = strstr(hay, needle); p; p = strstr(p + 1, needle))
+        n++;
+    return n;
+}
+
+/* Output drained a little at a time: every long response pauses and
+ * resumes without losing or repeating a byte. */
+static void test_output_pressure(void **st)
+{
+    char cmd[64];
+    (void)st;
+    login(0);
+    for (int i = 0; i < 60; i++) {
+        snprintf(cmd, sizeof cmd, "c CREATE box%03d\r\n", i);
+        expect(0, cmd, "c OK");
+    }
+    for (int i = 0; i < 300; i++)
+        append_msg(0, "INBOX", "", "Subject: p\r\n\r\nx\r\n");
+    T->max_tx_chunk = 97;
+    expect(0, "s SELECT INBOX\r\n", "s OK");
+    td_send(T, 0, "l LIST \"\" *\r\n");
+    assert_int_equal(count(td_out(T, 0), "* LIST "), 61);
+    td_clear(T, 0);
+    td_send(T, 0, "x SEARCH ALL\r\n");
+    assert_non_null(strstr(td_out(T, 0), " 299 300\r\nx OK"));
+    td_clear(T, 0);
+    td_send(T, 0, "f FETCH 1:* (UID FLAGS RFC822.SIZE)\r\n");
+    assert_int_equal(count(td_out(T, 0), " FETCH (UID "), 300);
+    td_clear(T, 0);
+    td_send(T, 0, "t STORE 1:* +FLAGS (\\Deleted)\r\n");
+    assert_int_equal(count(td_out(T, 0), " FETCH (FLAGS (\\Deleted \\Recent))"), 300);
+    td_clear(T, 0);
+    td_send(T, 0, "e EXPUNGE\r\n");
+    assert_int_equal(count(td_out(T, 0), " EXPUNGE\r\n"), 300);
+    assert_non_null(strstr(td_out(T, 0), "e OK"));
+    td_clear(T, 0);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -513,6 +554,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_corrupt_chunk, setup, teardown),
         cmocka_unit_test_setup_teardown(test_expunge_purge, setup, teardown),
         cmocka_unit_test_setup_teardown(test_deleted_under_other, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_output_pressure, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
