@@ -52,7 +52,8 @@ static bool header_list(imap_parser_t *p, imap_fitem_t *it)
         *w++ = 0;
         n++;
     }
-    if (n == 0 || w - w0 > 0xFFFF)
+    /* the list is echoed in the response: keep it well inside a line */
+    if (n == 0 || w - w0 > 512)
         return false;
     it->names = w0;
     it->names_len = (uint16_t)(w - w0);
@@ -160,10 +161,12 @@ static bool name_listed(const imap_fitem_t *it, const uint8_t *n, uint32_t nl)
  * dst NULL: count only (h->vpos is the length at the end). */
 static long hf_produce(imap_session_t *s, imap_hfilt_t *h,
                        const imap_fitem_t *it, const store_msg_t *m,
-                       uint32_t skip_to, uint8_t *dst, uint32_t cap)
+                       uint32_t skip_to, uint8_t *dst, uint32_t cap,
+                       unsigned max_reads)
 {
     uint8_t blk[256];
     uint32_t w = 0;
+    unsigned reads = 0;
     bool neg = it->section == IMAP_SEC_HF_NOT;
 
 #define EMIT(c) do { \
@@ -183,6 +186,8 @@ static long hf_produce(imap_session_t *s, imap_hfilt_t *h,
         uint32_t n = m->hdr_size - h->raw, i = 0;
         if (n > sizeof blk)
             n = sizeof blk;
+        if (max_reads && reads++ == max_reads)
+            return (long)w;   /* enough for this slice */
         long r = store_msg_read(imap_store(s), m, h->raw, blk, n);
         if (r <= 0)
             return r < 0 ? r : STORE_ECORRUPT;
@@ -269,6 +274,9 @@ static void item_name(imap_session_t *s, const imap_fitem_t *it)
     }
 }
 
+static void lit_header(imap_session_t *s, const imap_fitem_t *it,
+                       uint32_t base, uint32_t total);
+
 /* Starts item it of the current message: small items are written whole,
  * literals get their header and the streaming state. */
 static int item_start(imap_session_t *s, const imap_fitem_t *it)
@@ -305,22 +313,49 @@ static int item_start(imap_session_t *s, const imap_fitem_t *it)
     case IMAP_SEC_ALL: total = m->size; break;
     case IMAP_SEC_HEADER: total = m->hdr_size; break;
     case IMAP_SEC_TEXT: base = m->hdr_size; total = m->size - m->hdr_size; break;
-    default: {
-        long r;
+    default:
+        /* the filtered length is counted first, over several slices */
         memset(&f->hf, 0, sizeof f->hf);
-        r = hf_produce(s, &f->hf, it, m, 0, NULL, 0);
-        if (r < 0) {
-            f->corrupt = true;
-            f->failed = true;
-        }
-        total = f->hf.vpos;
-        memset(&f->hf, 0, sizeof f->hf);
-        break;
-    }
+        f->in_count = true;
+        return 0;
     }
     if (m->hdr_size > m->size)
         total = base = 0;
+    lit_header(s, it, base, total);
+    return 0;
+}
+
+/* Counts the HEADER.FIELDS result, then writes the literal's header. */
+static int count_step(imap_session_t *s, const imap_fitem_t *it)
+{
+    imap_fetch_t *f = &s->u.fetch;
+    uint32_t total;
+
+    while (!f->hf.done) {
+        if (s->budget == 0)
+            return IMAP_R_MORE;
+        s->budget--;
+        if (hf_produce(s, &f->hf, it, &f->msg, 0, NULL, 0, 8) < 0) {
+            f->corrupt = true;
+            f->failed = true;
+            break;
+        }
+    }
+    if (imap_out_free(s) < IMAP_LINE_RESERVE)
+        return IMAP_R_WAIT;
+    total = f->hf.vpos;
+    memset(&f->hf, 0, sizeof f->hf);
+    f->in_count = false;
+    lit_header(s, it, 0, total);
+    return IMAP_R_DONE;
+}
+
+static void lit_header(imap_session_t *s, const imap_fitem_t *it,
+                       uint32_t base, uint32_t total)
+{
+    imap_fetch_t *f = &s->u.fetch;
     uint32_t off = 0, n = total;
+
     if (it->partial) {
         off = it->p_off < total ? it->p_off : total;
         n = total - off;
@@ -335,7 +370,6 @@ static int item_start(imap_session_t *s, const imap_fitem_t *it)
     f->lit_src = base + off;
     f->lit_rem = n;
     f->hf.vpos = 0;
-    return 0;
 }
 
 /* Streams the current literal; IMAP_R_DONE when it is all out. */
@@ -362,7 +396,7 @@ static int item_stream(imap_session_t *s, const imap_fitem_t *it)
             r = cap;
         } else if (hf) {
             uint32_t skip = it->partial ? it->p_off : 0;
-            r = hf_produce(s, &f->hf, it, &f->msg, skip, d, cap);
+            r = hf_produce(s, &f->hf, it, &f->msg, skip, d, cap, 0);
             if (r == 0 && f->hf.done)
                 r = STORE_ECORRUPT;
         } else {
@@ -461,6 +495,8 @@ static int fetch_body(imap_session_t *s, const char *set, uint32_t setlen)
         }
         while (f->item < f->nitems) {
             const imap_fitem_t *it = &f->items[f->item];
+            if (f->in_count && (r = count_step(s, it)) != IMAP_R_DONE)
+                return r;
             if (f->in_lit) {
                 r = item_stream(s, it);
                 if (r != IMAP_R_DONE)
@@ -473,7 +509,7 @@ static int fetch_body(imap_session_t *s, const char *set, uint32_t setlen)
             if (f->item > 0)
                 imap_out(s, " ", 1);
             item_start(s, it);
-            if (!f->in_lit)
+            if (!f->in_lit && !f->in_count)
                 f->item++;
         }
         if (imap_out_free(s) < IMAP_LINE_RESERVE)
@@ -574,6 +610,7 @@ int imap_cmd_fetch(imap_session_t *s, imap_parser_t *p)
     f->cur = 0;
     f->in_msg = false;
     f->in_lit = false;
+    f->in_count = false;
     f->failed = false;
     f->corrupt = false;
     f->dirty = false;

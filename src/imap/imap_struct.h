@@ -50,6 +50,7 @@ typedef struct imap_fetch {
     bool failed;                   /* some message could not be read */
     uint8_t item;                  /* next item of the current message */
     bool in_lit;                   /* streaming a literal */
+    bool in_count;                 /* counting a HEADER.FIELDS result */
     uint32_t lit_src;              /* raw offset of the next literal byte */
     uint32_t lit_rem;              /* literal bytes still to send */
     imap_hfilt_t hf;

@@ -490,6 +490,31 @@ static void test_deleted_under_other(void **st)
     expect(1, "n NOOP\r\n", "* BYE");
 }
 
+/* A 200 KB header: HEADER.FIELDS counts it over several slices. */
+static void test_big_header_fields(void **st)
+{
+    size_t n = 0, cap = 220000;
+    char *m = malloc(cap), cmd[64];
+    (void)st;
+    login(0);
+    while (n < 200000)
+        n += (size_t)snprintf(m + n, cap - n, "X-Filler-%06zu: %s\r\n", n,
+                              "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa");
+    n += (size_t)snprintf(m + n, cap - n, "Subject: found\r\n\r\nbody\r\n");
+    snprintf(cmd, sizeof cmd, "a APPEND INBOX {%zu+}\r\n", n);
+    td_send(T, 0, cmd);
+    td_feed(T, 0, m, n, 0);
+    expect(0, "\r\n", "a OK");
+    expect(0, "s SELECT INBOX\r\n", "s OK");
+    unsigned steps = T->steps;
+    expect(0, "f FETCH 1 BODY.PEEK[HEADER.FIELDS (SUBJECT)]\r\n",
+           "BODY[HEADER.FIELDS (SUBJECT)] {18}\r\nSubject: found\r\n\r\n)\r\nf OK");
+    assert_true(T->steps - steps > 3);   /* sliced */
+    expect(0, "f FETCH 1 BODY.PEEK[HEADER.FIELDS (SUBJECT)]<9.100>\r\n",
+           "BODY[HEADER.FIELDS (SUBJECT)]<9> {9}\r\nfound\r\n\r\n)");
+    free(m);
+}
+
 static size_t count(const char *hay, const char *needle)
 {
     size_t n = 0;
@@ -555,6 +580,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_expunge_purge, setup, teardown),
         cmocka_unit_test_setup_teardown(test_deleted_under_other, setup, teardown),
         cmocka_unit_test_setup_teardown(test_output_pressure, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_big_header_fields, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
