@@ -63,6 +63,15 @@ void st_state_put(uint8_t *p, const store_state_t *s)
     st_put32(p + 20, s->users);
     st_put32(p + 24, s->mailboxes);
     st_put64(p + 28, s->messages);
+    const store_hot_t *h = &s->hot;
+    st_put32(p + 36, h->id);
+    st_put32(p + 40, h->uidnext);
+    st_put32(p + 44, h->messages);
+    st_put32(p + 48, h->unseen);
+    st_put32(p + 52, h->recent);
+    st_put32(p + 56, h->first_recent_uid);
+    st_put32(p + 60, h->nkeywords);
+    st_put64(p + 64, h->highestmodseq);
 }
 
 void st_state_get(const uint8_t *p, store_state_t *s)
@@ -74,6 +83,15 @@ void st_state_get(const uint8_t *p, store_state_t *s)
     s->users = st_get32(p + 20);
     s->mailboxes = st_get32(p + 24);
     s->messages = st_get64(p + 28);
+    store_hot_t *h = &s->hot;
+    h->id = st_get32(p + 36);
+    h->uidnext = st_get32(p + 40);
+    h->messages = st_get32(p + 44);
+    h->unseen = st_get32(p + 48);
+    h->recent = st_get32(p + 52);
+    h->first_recent_uid = st_get32(p + 56);
+    h->nkeywords = st_get32(p + 60);
+    h->highestmodseq = st_get64(p + 64);
 }
 
 int st_writable(store_t *st)
@@ -238,6 +256,9 @@ static int rest_erased(store_t *st, uint64_t a, bool *yes)
 static bool state_ok(const store_t *st, const store_state_t *s)
 {
     return s->next_user_id && s->next_mbox_id &&
+           s->hot.id < s->next_mbox_id &&
+           (s->hot.id == 0 ||
+            (s->hot.uidnext && s->hot.nkeywords <= IMAP_KEYWORDS_MAX)) &&
            (s->root == 0 ||
             (s->root >= 2ull * st->erase_size && s->root < st->size));
 }

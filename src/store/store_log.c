@@ -270,7 +270,7 @@ static bool scan_jump(store_t *st, log_scan_t *sc)
 int log_scan(store_t *st, log_scan_t *sc)
 {
     uint8_t h[REC_HDR];
-    uint8_t p[64];
+    uint8_t p[8 + STATE_SIZE];
     sc->found = false;
     sc->v_end = sc->pos;
     for (;;) {

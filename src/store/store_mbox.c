@@ -36,12 +36,53 @@ int st_mbox_load(store_t *st, uint32_t mbox_id, store_mbox_t *m)
     m->nkeywords = st_get32(v + 36);
     memcpy(m->name, v + MBOX_FIXED, vl - MBOX_FIXED);
     m->name[vl - MBOX_FIXED] = 0;
+    const store_hot_t *h = &st->cur.hot;
+    if (h->id == mbox_id) {
+        m->uidnext = h->uidnext;
+        m->messages = h->messages;
+        m->unseen = h->unseen;
+        m->recent = h->recent;
+        m->first_recent_uid = h->first_recent_uid;
+        m->nkeywords = h->nkeywords;
+        m->highestmodseq = h->highestmodseq;
+    }
     if (m->nkeywords > IMAP_KEYWORDS_MAX || !m->uidnext)
         return STORE_ECORRUPT;
     return STORE_OK;
 }
 
+static void hot_take(store_hot_t *h, const store_mbox_t *m)
+{
+    h->id = m->id;
+    h->uidnext = m->uidnext;
+    h->messages = m->messages;
+    h->unseen = m->unseen;
+    h->recent = m->recent;
+    h->first_recent_uid = m->first_recent_uid;
+    h->nkeywords = m->nkeywords;
+    h->highestmodseq = m->highestmodseq;
+}
+
 int st_mbox_save(store_t *st, const store_mbox_t *m)
+{
+    store_hot_t *h = &st->cur.hot;
+    if (h->id != m->id) {
+        if (h->id) {  /* the index catches up with the old hot mailbox */
+            store_mbox_t old;
+            int rc = st_mbox_load(st, h->id, &old);
+            if (rc == STORE_OK)
+                rc = st_mbox_save_full(st, &old);
+            if (rc < 0 && rc != STORE_ENOENT)
+                return st_fail(st, rc);
+        }
+        h->id = m->id;
+    }
+    hot_take(h, m);
+    st->pending = true;
+    return STORE_OK;
+}
+
+int st_mbox_save_full(store_t *st, const store_mbox_t *m)
 {
     uint8_t k[KEY_SIZE], v[VAL_MAX];
     size_t n = strlen(m->name);
@@ -59,6 +100,8 @@ int st_mbox_save(store_t *st, const store_mbox_t *m)
     int rc = tree_put(st, k, v, MBOX_FIXED + n);
     if (rc < 0)
         return st_fail(st, rc);
+    if (st->cur.hot.id == m->id)
+        hot_take(&st->cur.hot, m);
     st->pending = true;
     return STORE_OK;
 }
@@ -110,7 +153,7 @@ int store_mbox_create(store_t *st, uint32_t user_id, const char *name,
     m.first_recent_uid = 1;
     m.highestmodseq = 1;
     strcpy(m.name, name);
-    rc = st_mbox_save(st, &m);
+    rc = st_mbox_save_full(st, &m);
     if (rc < 0)
         return rc;
     uint8_t k[KEY_SIZE], v[4];
@@ -191,6 +234,8 @@ int store_mbox_delete(store_t *st, uint32_t mbox_id)
     rc = tree_del(st, k);
     if (rc < 0)
         return st_fail(st, rc);
+    if (st->cur.hot.id == mbox_id)
+        memset(&st->cur.hot, 0, sizeof st->cur.hot);
     st->cur.mailboxes--;
     st->cur.messages -= m.messages;
     st->pending = true;
@@ -227,7 +272,7 @@ int store_mbox_rename(store_t *st, uint32_t mbox_id, const char *new_name)
     if (rc < 0 && rc != STORE_ENOENT)
         return st_fail(st, rc);
     strcpy(m.name, new_name);
-    rc = st_mbox_save(st, &m);
+    rc = st_mbox_save_full(st, &m);
     if (rc < 0)
         return rc;
     key_make(k, m.user_id, K_MBOXNAME, free_id);

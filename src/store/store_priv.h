@@ -84,7 +84,7 @@ enum {
     R_CKPT = 6,      /* checkpoint (anchor blocks 0 and 1 only) */
 };
 #define NO_BLOCK UINT64_MAX
-#define STATE_SIZE 36
+#define STATE_SIZE 72
 
 void st_state_put(uint8_t *p, const store_state_t *s);
 void st_state_get(const uint8_t *p, store_state_t *s);
@@ -155,7 +155,10 @@ int st_seek_kind(store_t *st, uint32_t owner, uint8_t kind, uint64_t from,
 
 /* ---- Records of the index ----------------------------------------------- */
 int st_mbox_load(store_t *st, uint32_t mbox_id, store_mbox_t *m);
+/* Saves a mailbox's counters (they become the hot ones). */
 int st_mbox_save(store_t *st, const store_mbox_t *m);
+/* Saves the whole record (create, rename). */
+int st_mbox_save_full(store_t *st, const store_mbox_t *m);
 int st_msg_load(store_t *st, uint32_t mbox_id, uint32_t uid, store_msg_t *m);
 int st_msg_save(store_t *st, uint32_t mbox_id, const store_msg_t *m);
 int st_mbox_delete_all(store_t *st, uint32_t mbox_id);

@@ -33,6 +33,16 @@
     ((STORE_NODE_SIZE + 512) > STORE_WBUF_SIZE ? (STORE_NODE_SIZE + 512) \
                                                : STORE_WBUF_SIZE)
 
+/* The counters of the mailbox changed last ("hot"): they travel in the
+ * commit record instead of the index, so a stream of appends to one
+ * mailbox rewrites one index path per commit, not two.  The mailbox's
+ * index record is brought up to date when another mailbox gets hot. */
+typedef struct store_hot {
+    uint32_t id;                 /* 0: none */
+    uint32_t uidnext, messages, unseen, recent, first_recent_uid, nkeywords;
+    uint64_t highestmodseq;
+} store_hot_t;
+
 /* What a commit record (and a checkpoint) carries. */
 typedef struct store_state {
     uint64_t root;               /* flash address of the index root, 0 = empty */
@@ -41,6 +51,7 @@ typedef struct store_state {
     uint32_t next_uidvalidity;
     uint32_t users, mailboxes;
     uint64_t messages;
+    store_hot_t hot;
 } store_state_t;
 
 typedef struct store_slot {

@@ -14,6 +14,7 @@
 #include "../../src/store/store_mbox.c"
 #include "../../src/store/store_msg.c"
 #include "../../src/store/store_view.c"
+#include "../../src/store/store_check.c"
 
 #include "store_testlib.h"
 

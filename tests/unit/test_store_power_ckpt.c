@@ -13,5 +13,6 @@
 #include "../../src/store/store_mbox.c"
 #include "../../src/store/store_msg.c"
 #include "../../src/store/store_view.c"
+#include "../../src/store/store_check.c"
 
 #include "test_store_power.c"
