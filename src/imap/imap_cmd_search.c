@@ -348,8 +348,11 @@ static int header_match(imap_session_t *s, const store_msg_t *m,
     uint32_t ll = 0, pos = 0;
     bool have = false, bol = true;
 
-    while (pos < m->hdr_size && pos < m->size) {
+    /* a header beyond this is not searched (it would hold the loop) */
+    while (pos < m->hdr_size && pos < m->size && pos < 256u * 1024) {
         uint32_t want = m->hdr_size - pos;
+        if (s->budget > 0 && pos % 2048 == 0)
+            s->budget--;
         if (want > sizeof blk)
             want = sizeof blk;
         long r = store_msg_read(imap_store(s), m, pos, blk, want);
