@@ -31,6 +31,8 @@
 #define LOOP_CLOSE_LINGER_MS 5000    /* flushing a closing session, at most */
 #define LOOP_STOP_LINGER_MS 3000     /* flushing BYEs at shutdown, at most */
 #define LOOP_ACCEPT_PAUSE_MS 200     /* after EMFILE and friends */
+#define LOOP_DRAIN_MS 2000           /* lingering close, at most */
+#define LOOP_STOP_DRAIN_MS 250       /* the same while the server stops */
 
 typedef struct posix_conn {
     int fd;              /* -1: slot free */
@@ -39,6 +41,8 @@ typedef struct posix_conn {
     bool closing;        /* step said CLOSE: flush, then close */
     bool kick;           /* step again without waiting for I/O */
     uint64_t close_by;   /* closing: give up flushing at this time */
+    bool released;       /* imap_session_close() done: only the fd is left */
+    bool draining;       /* lingering close: output shut, input discarded */
 } posix_conn_t;
 
 static imap_session_t loop_sessions[IMAP_MAX_SESSIONS];
@@ -47,6 +51,7 @@ static struct pollfd loop_pfds[POSIX_LISTEN_MAX + IMAP_MAX_SESSIONS];
 static volatile sig_atomic_t loop_signal;
 static sigset_t loop_wait_mask;    /* the mask inside ppoll(): signals open */
 static bool loop_ready;
+static uint64_t loop_drain_ms = LOOP_DRAIN_MS;
 
 static void loop_on_signal(int sig)
 {
@@ -77,10 +82,45 @@ static int loop_signals(sigset_t *wait_mask)
 
 static void conn_close(posix_conn_t *c, imap_session_t *s)
 {
-    imap_session_close(s);
+    if (!c->released)
+        imap_session_close(s);
     close(c->fd);
     c->fd = -1;
     c->pidx = -1;
+}
+
+/* Everything sent: release the session, then close.  If the peer may still
+ * be sending (pipelined commands after LOGOUT), closing with unread input
+ * makes the kernel send a reset, and some TCP stacks then drop the BYE and
+ * the tagged OK they already received; so shut our side first and discard
+ * input until the peer closes too (a lingering close). */
+static void conn_finish(posix_conn_t *c, imap_session_t *s, uint64_t now)
+{
+    imap_session_close(s);
+    c->released = true;
+    if (c->eof || shutdown(c->fd, SHUT_WR) != 0) {
+        conn_close(c, s);
+        return;
+    }
+    c->draining = true;
+    c->close_by = now + loop_drain_ms;
+}
+
+/* A lingering close: read and drop until EOF, an error or the time limit. */
+static void conn_drain(posix_conn_t *c, imap_session_t *s, uint64_t now)
+{
+    static uint8_t scratch[4096];
+    for (int k = 0; k < LOOP_ROUNDS_PER_WAKE; k++) {
+        ssize_t n = recv(c->fd, scratch, sizeof(scratch), MSG_DONTWAIT);
+        if (n > 0)
+            continue;
+        if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR))
+            break;
+        conn_close(c, s);          /* EOF or a real error: done */
+        return;
+    }
+    if (now >= c->close_by)
+        conn_close(c, s);
 }
 
 static bool tx_pending(imap_session_t *s)
@@ -164,7 +204,7 @@ static bool conn_service(posix_conn_t *c, imap_session_t *s, short revents,
         if (sent > 0)
             c->kick = true;      /* room again: the engine may have more */
         if (c->closing && !tx_pending(s)) {
-            conn_close(c, s);
+            conn_finish(c, s, now);
             return false;
         }
         due = false;
@@ -231,10 +271,15 @@ static int loop_live(void)
     return n;
 }
 
-static void loop_stop_sessions(void)
+static void loop_stop_sessions(uint64_t now)
 {
+    /* Stopping: clients that keep their end open after BYE get less time. */
+    loop_drain_ms = LOOP_STOP_DRAIN_MS;
     for (int i = 0; i < IMAP_MAX_SESSIONS; i++)
-        if (loop_conns[i].fd >= 0) {
+        if (loop_conns[i].draining && loop_conns[i].close_by > now + loop_drain_ms)
+            loop_conns[i].close_by = now + loop_drain_ms;
+    for (int i = 0; i < IMAP_MAX_SESSIONS; i++)
+        if (loop_conns[i].fd >= 0 && !loop_conns[i].released) {
             imap_session_shutdown(&loop_sessions[i], "server shutting down");
             loop_conns[i].kick = true;
         }
@@ -269,7 +314,7 @@ int posix_loop_run(imap_server_t *srv, const int *listen_fds, size_t nlisten)
                        (int)loop_signal, loop_live());
             stopping = true;
             stop_by = now + LOOP_STOP_LINGER_MS;
-            loop_stop_sessions();
+            loop_stop_sessions(now);
         }
         if (stopping && (loop_live() == 0 || now >= stop_by))
             break;
@@ -290,6 +335,13 @@ int posix_loop_run(imap_server_t *srv, const int *listen_fds, size_t nlisten)
             uint8_t *p;
             if (c->fd < 0)
                 continue;
+            if (c->draining) {
+                if (c->close_by < wake)
+                    wake = c->close_by;
+                c->pidx = (int)n;
+                loop_pfds[n++] = (struct pollfd){ c->fd, POLLIN, 0 };
+                continue;
+            }
             short events = 0;
             if (!c->eof && !c->closing && imap_session_rx_space(s, &p) > 0)
                 events |= POLLIN;
@@ -326,7 +378,10 @@ int posix_loop_run(imap_server_t *srv, const int *listen_fds, size_t nlisten)
             if (c->fd < 0 || c->pidx < 0)
                 continue;
             short re = loop_pfds[c->pidx].revents;
-            conn_service(c, &loop_sessions[i], re, now);
+            if (c->draining)
+                conn_drain(c, &loop_sessions[i], now);
+            else
+                conn_service(c, &loop_sessions[i], re, now);
         }
         if (accepting) {
             for (size_t i = 0; i < nlisten; i++)

@@ -117,3 +117,24 @@ def test_idle_session_woken_by_deadline(server):
     _, t = a.until("i")
     assert t.startswith("i OK")
     a.close()
+
+
+def test_commands_after_logout_do_not_cost_the_answer(server):
+    """Input still arriving after LOGOUT must not make the server reset the
+    connection before the client has read BYE and the tagged OK."""
+    for _ in range(5):
+        s = socket.create_connection((server.host, server.port))
+        s.recv(1000)
+        s.sendall(b"a LOGOUT\r\n" + b"b NOOP\r\n" * 5000)
+        time.sleep(0.1)
+        data = b""
+        try:
+            while True:
+                d = s.recv(65536)
+                if not d:
+                    break
+                data += d
+        except ConnectionResetError:
+            pass
+        s.close()
+        assert b"* BYE" in data and b"a OK" in data, data[-200:]
