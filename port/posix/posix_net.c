@@ -28,9 +28,8 @@ void posix_addr_str(const struct sockaddr *sa, char *buf, size_t cap)
     }
 }
 
-/* Splits spec into a sockaddr; 0 or -1 with a reason in err. */
-static int parse_spec(const char *spec, struct sockaddr_storage *ss,
-                      socklen_t *len, char *err, size_t cap)
+int posix_parse_addr(const char *spec, struct sockaddr_storage *ss,
+                     socklen_t *len, char *err, size_t cap)
 {
     char host[INET6_ADDRSTRLEN + 2];
     const char *port_str;
@@ -101,7 +100,7 @@ int posix_listen(const char *spec, char *name, size_t cap)
     socklen_t len;
     int one = 1;
 
-    if (parse_spec(spec, &ss, &len, name, cap) != 0)
+    if (posix_parse_addr(spec, &ss, &len, name, cap) != 0)
         return -1;
     int fd = socket(ss.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
     if (fd < 0) {

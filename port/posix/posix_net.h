@@ -16,6 +16,11 @@
  * (the real port) to name; on failure returns -1 and writes a reason. */
 int posix_listen(const char *spec, char *name, size_t cap);
 
+/* Splits spec (the forms posix_listen takes) into a socket address; 0, or
+ * -1 with a reason in err.  The lwIP port parses --listen with it too. */
+int posix_parse_addr(const char *spec, struct sockaddr_storage *ss,
+                     socklen_t *len, char *err, size_t cap);
+
 /* "1.2.3.4:5678" or "[::1]:5678" for a socket address. */
 void posix_addr_str(const struct sockaddr *sa, char *buf, size_t cap);
 
