@@ -451,6 +451,23 @@ static void test_corrupt_chunk(void **st)
     assert_non_null(strstr(o, "needle in the body\r\n)\r\nf NO"));
     td_clear(T, 0);
     expect(0, "n NOOP\r\n", "n OK");
+    /* a bigger message: the second data chunk is damaged, the literal
+     * keeps its announced length */
+    static char big[6000];
+    memset(big, 'b', sizeof big);
+    memcpy(big, "Subject: big\r\n\r\n", 16);
+    big[sizeof big - 1] = 0;
+    append_msg(0, "INBOX", "", big);
+    assert_int_equal(store_msg_get(&T->store, mb.id, 3, &m), 0);
+    assert_true(m.data_addr < 0x8000000000000000ull);
+    T->mem[m.data_addr + 3000] ^= 0x55;
+    td_send(T, 0, "f FETCH 3 BODY.PEEK[]\r\n");
+    o = td_out(T, 0);
+    const char *lit = strstr(o, "{5999}\r\n");
+    assert_non_null(lit);
+    assert_non_null(strstr(lit + 9 + 5999, ")\r\nf NO"));
+    td_clear(T, 0);
+    expect(0, "n NOOP\r\n", "n OK");
 }
 
 static void test_expunge_purge(void **st)
