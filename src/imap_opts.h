@@ -137,10 +137,59 @@
 #define STORE_PBKDF2_ITERATIONS 20000
 #endif
 
+/* ---- TLS (src/tls, mbedTLS) -------------------------------------------- */
+
+/* TLS contexts in the pool: sessions that can be TLS at the same time
+ * (implicit TLS or after STARTTLS).  A TLS connection beyond it is closed,
+ * STARTTLS beyond it gets NO. */
+#ifndef IMAP_TLS_SESSIONS
+#define IMAP_TLS_SESSIONS IMAP_MAX_SESSIONS
+#endif
+
+/* mbedTLS record buffers (MBEDTLS_SSL_IN/OUT_CONTENT_LEN, read by the
+ * project's mbedtls_config.h).  A client may send 16 KiB records unless it
+ * negotiates max_fragment_length, so the input side stays 16 KiB; the
+ * output side only bounds the records we write (and the certificate chain,
+ * which must fit in one handshake message). */
+#ifndef IMAP_TLS_IN_CONTENT_LEN
+#define IMAP_TLS_IN_CONTENT_LEN 16384
+#endif
+#ifndef IMAP_TLS_OUT_CONTENT_LEN
+#define IMAP_TLS_OUT_CONTENT_LEN 4096
+#endif
+
+/* Ciphertext staging per TLS session, each way: what the port reads into
+ * and sends from (mbedTLS's BIO callbacks move it to/from its records). */
+#ifndef IMAP_TLS_RX_BUF
+#define IMAP_TLS_RX_BUF 1024
+#endif
+#ifndef IMAP_TLS_TX_BUF
+#define IMAP_TLS_TX_BUF 1024
+#endif
+
+/* The static heap every mbedTLS allocation comes from (record buffers,
+ * handshake state, the certificate and key).  Default: a steady session
+ * with full-size records in every pool slot, plus room for the handshakes
+ * in progress and the server's certificate and key. */
+#ifndef IMAP_TLS_HEAP_SIZE
+#define IMAP_TLS_HEAP_SIZE \
+    ((unsigned long)IMAP_TLS_SESSIONS * \
+         (IMAP_TLS_IN_CONTENT_LEN + IMAP_TLS_OUT_CONTENT_LEN + 3072UL) + \
+     48UL * 1024)
+#endif
+
+/* A TLS handshake not finished in this time closes the connection. */
+#ifndef IMAP_TLS_HANDSHAKE_TIMEOUT_MS
+#define IMAP_TLS_HANDSHAKE_TIMEOUT_MS (20UL * 1000)
+#endif
+
 /* ---- Sanity ------------------------------------------------------------ */
 
 #if IMAP_INBUF_SIZE < 2 * STORE_DATA_CHUNK
 #error "IMAP_INBUF_SIZE must be at least 2 * STORE_DATA_CHUNK"
+#endif
+#if IMAP_TLS_SESSIONS > IMAP_MAX_SESSIONS
+#error "IMAP_TLS_SESSIONS cannot exceed IMAP_MAX_SESSIONS"
 #endif
 #if IMAP_KEYWORDS_MAX > 64
 #error "IMAP_KEYWORDS_MAX is at most 64 (a per-message bit mask)"
