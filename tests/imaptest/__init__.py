@@ -167,8 +167,14 @@ class Server:
             self.proc.kill()
             self.proc.wait()
             raise AssertionError("imapd did not start: " + "".join(self.log))
-        if self.proc.poll() is not None and not self.listening:
-            raise AssertionError("imapd exited: " + "".join(self.log))
+        if self.port is None or len(self.listening) < self._nlisten():
+            try:
+                self.proc.wait(5)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+            self.proc = None
+            raise AssertionError("imapd did not start: " + self.log_text())
         return self
 
     def _read_log(self):
