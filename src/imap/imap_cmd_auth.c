@@ -41,7 +41,15 @@ static int login(imap_session_t *s, const char *user, uint32_t ulen,
         return IMAP_R_DONE;
     }
     r = store_user_find(st, name, &u);
-    if (r < 0 || !auth_check_password(&u, pass, plen)) {
+    if (r < 0) {
+        /* same work as for a real user: no user enumeration by timing */
+        memset(&u, 0, sizeof u);
+        u.iterations = STORE_PBKDF2_ITERATIONS;
+        (void)auth_check_password(&u, pass, plen);
+        fail(s, name);
+        return IMAP_R_DONE;
+    }
+    if (!auth_check_password(&u, pass, plen)) {
         fail(s, name);
         return IMAP_R_DONE;
     }
