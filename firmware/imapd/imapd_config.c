@@ -102,6 +102,14 @@ static int config_set(imapd_config_t *c, const char *key, const char *val,
             return config_error("%s: allow_plaintext wants yes or no, not '%s'",
                                 where, val);
     } else if (!strcmp(key, "greeting")) {
+        /* It goes into the greeting line and ID: printable ASCII only. */
+        size_t n = strlen(val);
+        for (size_t i = 0; i < n; i++)
+            if (val[i] < ' ' || val[i] > '~' || val[i] == '"' || val[i] == '\\')
+                n = 0;
+        if (n == 0 || n > 64)
+            return config_error("%s: greeting must be 1 to 64 printable "
+                                "characters without quotes, not '%s'", where, val);
         c->greeting = val;
     } else if (!strcmp(key, "log_level")) {
         if (parse_level(val, &c->log_level))

@@ -229,3 +229,15 @@ def test_config_file_errors_and_precedence(tmp_path, image):
     srv = imaptest.Server(image, args=["--config", path])
     with srv:
         assert srv.login() is not None       # --allow-plaintext from argv won
+
+
+def test_config_greeting(tmp_path, image):
+    p = tmp_path / "g.conf"
+    p.write_text("greeting = router-mail\n")
+    with imaptest.Server(image, args=["--config", str(p)]) as srv:
+        r = srv.raw()
+        assert b"router-mail" in r.greeting
+        r.close()
+    p.write_text('greeting = bad"name\n')
+    r = run_imapd("--config", str(p), "--image", image, "--listen", "127.0.0.1:0")
+    assert r.returncode != 0 and "greeting" in r.stderr
