@@ -28,19 +28,35 @@ static bool creatable(char *name)
     if (n == 0 || name[0] == '/' || strstr(name, "//") != NULL ||
         strchr(name, '*') || strchr(name, '%'))
         return false;
+    for (size_t i = 0; i < n; i++)   /* modified UTF-7 is printable ASCII */
+        if ((uint8_t)name[i] < 0x20 || (uint8_t)name[i] > 0x7e)
+            return false;
     return true;
 }
 
-static bool arg_mailbox(imap_parser_t *p, char *out, size_t cap)
+/* A mailbox argument that parsed but is too long or holds NUL/CR/LF sets
+ * s->name_err: the answer is then NO, not the usage BAD. */
+static bool arg_mailbox(imap_session_t *s, imap_parser_t *p, char *out,
+                        size_t cap)
 {
     char *a;
     uint32_t al;
-    return imap_p_sp(p) && imap_p_astring(p, &a, &al) &&
-           imap_norm_mailbox(a, al, out, cap);
+    if (!imap_p_sp(p) || !imap_p_astring(p, &a, &al))
+        return false;
+    if (!imap_norm_mailbox(a, al, out, cap)) {
+        s->name_err = al > 0;
+        return false;
+    }
+    return true;
 }
 
 static int bad(imap_session_t *s, const char *t)
 {
+    if (s->name_err) {
+        s->name_err = false;
+        imap_out_tagged(s, "NO", "[CANNOT] Invalid or too long mailbox name");
+        return IMAP_R_DONE;
+    }
     imap_out_tagged(s, "BAD", t);
     return IMAP_R_DONE;
 }
@@ -123,7 +139,7 @@ static int cmd_select(imap_session_t *s, imap_parser_t *p, bool examine)
     store_mbox_t mb;
     int r;
 
-    if (!arg_mailbox(p, name, sizeof name) || !imap_p_eol(p))
+    if (!arg_mailbox(s, p, name, sizeof name) || !imap_p_eol(p))
         return bad(s, "Usage: SELECT mailbox");
     if (s->selected)
         imap_unselect(s);
@@ -186,7 +202,7 @@ static int cmd_create(imap_session_t *s, imap_parser_t *p)
     store_mbox_t mb;
     int r;
 
-    if (!arg_mailbox(p, name, sizeof name) || !imap_p_eol(p))
+    if (!arg_mailbox(s, p, name, sizeof name) || !imap_p_eol(p))
         return bad(s, "Usage: CREATE mailbox");
     if (!creatable(name))
         return no(s, "[CANNOT] Invalid mailbox name");
@@ -221,7 +237,7 @@ static int cmd_delete(imap_session_t *s, imap_parser_t *p)
     store_mbox_t mb, child;
     int r;
 
-    if (!arg_mailbox(p, name, sizeof name) || !imap_p_eol(p))
+    if (!arg_mailbox(s, p, name, sizeof name) || !imap_p_eol(p))
         return bad(s, "Usage: DELETE mailbox");
     if (strcmp(name, "INBOX") == 0)
         return no(s, "[CANNOT] INBOX cannot be deleted");
@@ -278,8 +294,8 @@ static int cmd_rename(imap_session_t *s, imap_parser_t *p)
     size_t fl;
     int r;
 
-    if (!arg_mailbox(p, from, sizeof s->u.ren.from) ||
-        !arg_mailbox(p, to, sizeof s->u.ren.to) || !imap_p_eol(p))
+    if (!arg_mailbox(s, p, from, sizeof s->u.ren.from) ||
+        !arg_mailbox(s, p, to, sizeof s->u.ren.to) || !imap_p_eol(p))
         return bad(s, "Usage: RENAME from to");
     if (!creatable(to))
         return no(s, "[CANNOT] Invalid mailbox name");
@@ -325,7 +341,7 @@ static int cmd_sub(imap_session_t *s, imap_parser_t *p, bool on)
     char name[IMAP_MAILBOX_NAME_MAX + 1];
     int r;
 
-    if (!arg_mailbox(p, name, sizeof name) || !imap_p_eol(p))
+    if (!arg_mailbox(s, p, name, sizeof name) || !imap_p_eol(p))
         return bad(s, on ? "Usage: SUBSCRIBE mailbox"
                          : "Usage: UNSUBSCRIBE mailbox");
     r = store_sub_set(imap_store(s), s->user_id, name, on);
@@ -346,7 +362,7 @@ static int cmd_status(imap_session_t *s, imap_parser_t *p)
     uint32_t al;
     int r;
 
-    if (!arg_mailbox(p, name, sizeof name) || !imap_p_sp(p) ||
+    if (!arg_mailbox(s, p, name, sizeof name) || !imap_p_sp(p) ||
         !imap_p_char(p, '('))
         return bad(s, "Usage: STATUS mailbox (items)");
     while (!imap_p_char(p, ')')) {
@@ -393,6 +409,7 @@ static int cmd_status(imap_session_t *s, imap_parser_t *p)
 
 int imap_cmd_mailbox(imap_session_t *s, const char *name, imap_parser_t *p)
 {
+    s->name_err = false;
     if (strcmp(name, "SELECT") == 0)
         return cmd_select(s, p, false);
     if (strcmp(name, "EXAMINE") == 0)

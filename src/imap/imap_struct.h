@@ -159,6 +159,7 @@ struct imap_session {
     uint32_t cmd_len;              /* inbuf bytes it occupies */
     char tag[IMAP_TAG_MAX + 1];
     bool uid;
+    bool name_err;                 /* mailbox argument too long */
     imap_run_fn run;
     bool await_line;               /* run() wants the next input line */
     bool line_ready;

@@ -240,6 +240,12 @@ static void test_mailboxes(void **st)
     expect(0, "s STATUS Old (MESSAGES)\r\n", "(MESSAGES 1)");
     expect(0, "d DELETE INBOX\r\n", "d NO");
     expect(0, "n NAMESPACE\r\n", "* NAMESPACE ((\"\" \"/\")) NIL NIL");
+    char longname[400] = "c CREATE ";
+    memset(longname + 9, 'n', 300);
+    strcpy(longname + 309, "\r\n");
+    expect(0, longname, "c NO [CANNOT]");
+    expect(0, "c CREATE {3}\r\nx\xc3\xa9\r\n", "c NO [CANNOT]");
+    expect(0, "c SELECT\r\n", "c BAD");
 }
 
 static void test_list_noselect_levels(void **st)
