@@ -1,0 +1,182 @@
+/*
+ * main.c - the IMAP server as bare-metal firmware for QEMU's mps2-an385.
+ *
+ * Composition: the portable core (src/), lwIP's raw API through
+ * port/lwip-raw, and the board (boards/qemu-mps2-an385): UART console,
+ * SysTick clock, LAN9118, the flash image through semihosting.
+ *
+ * The command line comes from semihosting (tools/qemu-run passes it):
+ *     --image PATH  [--allow-plaintext]  [--log-level N]
+ * A 'q' (or Ctrl-C) on the console is a clean stop: BYE to every session,
+ * flush, unmount, print the high-water marks, exit 0.
+ */
+#include <string.h>
+
+#include "board.h"
+#include "board_flash.h"
+#include "board_lan9118.h"
+#include "board_semihost.h"
+#include "firmware_stats.h"
+#include "imap/imap.h"
+#include "lwip/init.h"
+#include "lwip/netif.h"
+#include "lwip/sys.h"
+#include "lwip/timeouts.h"
+#include "lwip_raw_loop.h"
+#include "mbedtls/memory_buffer_alloc.h"
+#include "netif/ethernet.h"
+#include "store/store.h"
+
+#define FW_IMAP_PORT 143
+#define FW_STOP_LINGER_MS 3000
+#define FW_CMDLINE_MAX 512
+#define FW_ARGS_MAX 16
+
+static board_flash_t fw_flash;
+static store_t fw_store;
+static imap_server_t fw_server;
+static struct netif fw_netif;
+static int fw_log_level = IMAP_LOG_INFO;
+static char fw_cmdline[FW_CMDLINE_MAX];
+
+/* mbedTLS's only memory (PBKDF2 needs a few hundred bytes; TLS will need
+ * more). */
+#define FW_MBEDTLS_HEAP 2048
+static unsigned char fw_mbedtls_heap[FW_MBEDTLS_HEAP];
+
+u32_t sys_now(void)
+{
+    return board_ticks_ms();
+}
+
+static void fw_log(void *ctx, int level, const char *msg)
+{
+    static const char *const names[] = { "error", "warning", "info", "debug" };
+    (void)ctx;
+    if (level > fw_log_level)
+        return;
+    char stamp[32];
+    fw_format_time(stamp, sizeof(stamp), board_now_ms());
+    board_printf("%s imapd[%s]: %s\n", stamp, names[level & 3], msg);
+}
+
+typedef struct fw_args {
+    const char *image;
+    bool allow_plaintext;
+} fw_args_t;
+
+/* Splits the semihosting command line at spaces (paths have none). */
+static int fw_parse_args(fw_args_t *a)
+{
+    char *argv[FW_ARGS_MAX];
+    int argc = 0;
+    memset(a, 0, sizeof(*a));
+    if (sh_cmdline(fw_cmdline, sizeof(fw_cmdline)) != 0)
+        return -1;
+    for (char *p = fw_cmdline; *p && argc < FW_ARGS_MAX;) {
+        while (*p == ' ')
+            *p++ = '\0';
+        if (*p)
+            argv[argc++] = p;
+        while (*p && *p != ' ')
+            p++;
+    }
+    for (int i = 0; i < argc; i++) {
+        if (!strcmp(argv[i], "--image") && i + 1 < argc)
+            a->image = argv[++i];
+        else if (!strcmp(argv[i], "--allow-plaintext"))
+            a->allow_plaintext = true;
+        else if (!strcmp(argv[i], "--log-level") && i + 1 < argc)
+            fw_log_level = argv[++i][0] - '0';
+    }
+    return a->image ? 0 : -1;
+}
+
+static void fw_net_init(void)
+{
+    ip4_addr_t ip, mask, gw;
+    IP4_ADDR(&ip, 10, 0, 2, 15);      /* QEMU user networking's guest */
+    IP4_ADDR(&mask, 255, 255, 255, 0);
+    IP4_ADDR(&gw, 10, 0, 2, 2);
+    lwip_init();
+    if (!netif_add(&fw_netif, &ip, &mask, &gw, NULL, board_lan9118_netif_init,
+                   ethernet_input))
+        board_panic("netif_add failed");
+    netif_set_default(&fw_netif);
+    netif_set_up(&fw_netif);
+    netif_set_link_up(&fw_netif);
+}
+
+int main(void)
+{
+    fw_args_t args;
+
+    board_uart_init();
+    board_clock_init();
+    board_puts("imapd firmware (qemu-mps2-an385)\n");
+    if (fw_parse_args(&args) != 0) {
+        board_puts("imapd: usage: --image IMAGE [--allow-plaintext]\n");
+        return 2;
+    }
+    if (!board_entropy_ok())
+        board_puts("imapd: no entropy source: TLS stays off\n");
+    fw_heap_init(fw_mbedtls_heap, sizeof(fw_mbedtls_heap));
+
+    if (board_flash_open(&fw_flash, args.image) != FLASH_OK)
+        return 1;
+    int rc = store_mount(&fw_store, &fw_flash.dev);
+    if (rc != STORE_OK) {
+        board_printf("imapd: cannot mount %s: %s\n", args.image,
+                     store_strerror(rc));
+        return 1;
+    }
+
+    imap_config_t icfg = {
+        .greeting_name = "imapd",
+        .allow_plaintext = args.allow_plaintext,
+        .log = fw_log,
+        .log_ctx = NULL,
+    };
+    imap_server_init(&fw_server, &fw_store, &icfg);
+    fw_net_init();
+    if (lwip_raw_listen(&fw_server, FW_IMAP_PORT, board_now_ms()) != 0)
+        board_panic("cannot listen on port %d", FW_IMAP_PORT);
+    /* tools/qemu-run turns this into the host's forwarded address. */
+    board_printf("imapd: listening on 10.0.2.15:%d\n", FW_IMAP_PORT);
+
+    bool stopping = false;
+    uint64_t stop_by = 0;
+    for (;;) {
+        board_lan9118_poll(&fw_netif);
+        sys_check_timeouts();
+        uint64_t now = board_now_ms();
+        bool busy = lwip_raw_service(now);
+
+        int ch = board_getc();
+        if (ch == 's')
+            fw_print_stats();
+        if ((ch == 'q' || ch == 3) && !stopping) {
+            board_printf("imapd: stopping, %d session(s) open\n",
+                         lwip_raw_live());
+            stopping = true;
+            stop_by = now + FW_STOP_LINGER_MS;
+            lwip_raw_shutdown();
+            busy = true;
+        }
+        if (stopping && (lwip_raw_live() == 0 || now >= stop_by))
+            break;
+        if (!busy)
+            board_idle();
+    }
+
+    lwip_raw_close_all();
+    fw_print_stats();
+    rc = store_unmount(&fw_store);
+    board_flash_close(&fw_flash);
+    if (rc != STORE_OK) {
+        board_printf("imapd: unmount failed: %s\n", store_strerror(rc));
+        return 1;
+    }
+    board_puts("imapd: stopped, image consistent\n");
+    return 0;
+}
