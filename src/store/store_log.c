@@ -16,7 +16,9 @@
  *     last program unit is padded with 0xFF and never programmed again
  *     (FLASH_F_PROG_ONCE).  A scan meeting 0xFF inside a unit skips to the
  *     next unit; 0xFF at a unit start is the end of the log in that block.
- *   - Message data: a RESERVE record (region address and length), then the
+ *   - A message that fits one data chunk is a DATA record (it goes
+ *     through the write buffer like any record, and costs no padding).
+ *   - Larger message data: a RESERVE record (region address and length), then the
  *     region itself, starting at the next program unit and written straight
  *     to flash by store_msg.c.  A region may span erase blocks: every block
  *     it enters is erased at reservation and counts as entered (no BLOCK
@@ -65,7 +67,7 @@ static uint64_t blk_end(const store_t *st, uint64_t a)
 static int hdr_check(const store_t *st, uint64_t addr, const uint8_t *h,
                      uint32_t *len)
 {
-    if (st_get16(h) != REC_MAGIC || h[2] < R_BLOCK || h[2] > R_CKPT || h[3])
+    if (st_get16(h) != REC_MAGIC || h[2] < R_BLOCK || h[2] > R_DATA || h[3])
         return STORE_ECORRUPT;
     *len = st_get32(h + 4);
     if (*len > st->erase_size || addr + REC_HDR + *len > blk_end(st, addr))
@@ -306,7 +308,7 @@ int log_scan(store_t *st, log_scan_t *sc)
             continue;
         }
         bool ok = hdr_check(st, sc->pos, h, &len) == STORE_OK;
-        if (ok && h[2] != R_NODE && len > sizeof p)
+        if (ok && h[2] != R_NODE && h[2] != R_DATA && len > sizeof p)
             ok = false;
         if (ok) {
             /* read the payload in pieces to check the CRC */
@@ -363,7 +365,7 @@ int log_scan(store_t *st, log_scan_t *sc)
                 sc->cur_blk = last;
             }
             next = region + rlen;
-        } else if (h[2] != R_NODE) {
+        } else if (h[2] != R_NODE && h[2] != R_DATA) {
             sc->bad++;
             break;  /* BLOCK in mid-block, CKPT in the log */
         }

@@ -2,7 +2,10 @@
  * store_msg.c - messages: APPEND streaming into a reserved data region,
  * reads, flags, expunge and copy.
  *
- * Data region: ceil(size / payload) chunks of chunk_stride bytes (a
+ * A message of at most one chunk's payload is one DATA record in the log
+ * (data_addr = DATA_INLINE | record address; the record CRC covers it).
+ *
+ * Data region (larger messages): ceil(size / payload) chunks of chunk_stride bytes (a
  * multiple of the program unit, STORE_DATA_CHUNK rounded up).  A chunk holds
  * chunk_payload = stride - 4 message bytes, then 0xFF, and its CRC32 in its
  * last 4 bytes (seeded with the format id and the chunk address, so a chunk
@@ -123,7 +126,7 @@ int store_append_begin(store_t *st, store_append_t *a, uint32_t mbox_id,
     uint64_t chunks = (size + (uint64_t)st->chunk_payload - 1) /
                       st->chunk_payload;
     uint64_t addr = 0;
-    if (chunks) {
+    if (chunks > 1) {
         rc = log_reserve(st, chunks * st->chunk_stride, &addr);
         if (rc < 0)
             return rc;
@@ -216,6 +219,21 @@ long store_append_write(store_t *st, store_append_t *a, const void *data,
         return STORE_EINVAL;
     const uint8_t *p = data;
     size_t taken = 0;
+    if (a->size <= st->chunk_payload) {
+        /* small: the whole message as one DATA record */
+        if (a->written == a->size || len < a->size)
+            return 0;
+        uint64_t addr;
+        rc = log_append(st, R_DATA, p, a->size, &addr);
+        if (rc < 0) {
+            a->active = false;
+            return rc;
+        }
+        a->data_addr = DATA_INLINE | addr;
+        hdr_scan(a, p, a->size);
+        a->written = a->size;
+        return (long)a->size;
+    }
     while (a->written < a->size) {
         uint32_t rest = a->size - a->written;
         size_t n = rest < st->chunk_payload ? rest : st->chunk_payload;
@@ -305,6 +323,49 @@ int store_msg_next(store_t *st, uint32_t mbox_id, uint32_t from,
     return st_msg_load(st, mbox_id, (uint32_t)uid, out);
 }
 
+/* A DATA record: header, then the message; the CRC is checked over the
+ * whole record (once per record while reads stay on it). */
+static long inline_read(store_t *st, const store_msg_t *m, uint32_t offset,
+                        void *buf, size_t len)
+{
+    uint64_t addr = m->data_addr & ~DATA_INLINE;
+    uint8_t h[REC_HDR];
+    if (m->size > st->chunk_payload || addr < 2ull * st->erase_size ||
+        addr > st->size || REC_HDR + (uint64_t)m->size > st->size - addr)
+        return STORE_ECORRUPT;
+    if (len > m->size - offset)
+        len = m->size - offset;
+    if (addr == st->ok_chunk) {
+        int rc = log_read(st, addr + REC_HDR + offset, buf, len);
+        return rc < 0 ? rc : (long)len;
+    }
+    int rc = log_read(st, addr, h, REC_HDR);
+    if (rc < 0)
+        return rc;
+    if (st_get16(h) != REC_MAGIC || h[2] != R_DATA || st_get32(h + 4) != m->size)
+        return STORE_ECORRUPT;
+    uint8_t s4[4], piece[128];
+    st_put32(s4, st->fmt_id);
+    uint32_t crc = crc32_update(crc32_update(0, s4, 4), h, 8);
+    uint8_t *out = buf;
+    for (uint32_t o = 0; o < m->size;) {
+        uint32_t k = m->size - o < sizeof piece ? m->size - o : (uint32_t)sizeof piece;
+        rc = log_read(st, addr + REC_HDR + o, piece, k);
+        if (rc < 0)
+            return rc;
+        crc = crc32_update(crc, piece, k);
+        uint32_t a = o > offset ? o : offset;
+        uint32_t b = o + k < offset + len ? o + k : offset + (uint32_t)len;
+        if (a < b)
+            memcpy(out + (a - offset), piece + (a - o), b - a);
+        o += k;
+    }
+    if (crc != st_get32(h + 8))
+        return STORE_ECORRUPT;
+    st->ok_chunk = addr;
+    return (long)len;
+}
+
 long store_msg_read(store_t *st, const store_msg_t *m, uint32_t offset,
                     void *buf, size_t len)
 {
@@ -313,6 +374,8 @@ long store_msg_read(store_t *st, const store_msg_t *m, uint32_t offset,
         return rc;
     if (offset >= m->size || !len)
         return 0;
+    if (m->data_addr & DATA_INLINE)
+        return inline_read(st, m, offset, buf, len);
     uint32_t pl = st->chunk_payload;
     uint64_t chunks = (m->size + (uint64_t)pl - 1) / pl;
     if (m->data_addr < 2ull * st->erase_size || m->data_addr % st->prog_size ||

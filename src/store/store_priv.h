@@ -82,7 +82,10 @@ enum {
     R_COMMIT = 4,    /* commit point: sequence + state */
     R_RESERVE = 5,   /* a message data region follows: addr, length */
     R_CKPT = 6,      /* checkpoint (anchor blocks 0 and 1 only) */
+    R_DATA = 7,      /* a whole small message, in the log itself */
 };
+/* data_addr of a message stored as a DATA record (not a chunk region) */
+#define DATA_INLINE (1ull << 63)
 #define NO_BLOCK UINT64_MAX
 #define STATE_SIZE 72
 

@@ -75,6 +75,16 @@ static void sizes_roundtrip(flash_geometry_t g)
     uint8_t x[10];
     assert_int_equal(store_msg_read(st, &m, 3 * pl + 5, x, 10), STORE_ECORRUPT);
     assert_true(store_check(st, NULL, NULL) > 0);
+    /* a small message (a DATA record in the log) too */
+    assert_int_equal(store_msg_get(st, mb.id, uids[4], &m), STORE_OK);
+    assert_true(m.size > 0 && m.size < pl);
+    uint64_t at = (m.data_addr & ~(1ull << 63)) + 12 + m.size / 2;
+    d.mem[at] ^= 0x40;
+    st->ok_chunk = UINT64_MAX;
+    assert_int_equal(store_msg_read(st, &m, 0, x, 10), STORE_ECORRUPT);
+    d.mem[at] ^= 0x40;
+    st->ok_chunk = UINT64_MAX;
+    assert_int_equal(store_msg_read(st, &m, 0, x, 10), 10);
     free(b);
     assert_int_equal(store_unmount(st), STORE_OK);
     tdev_free(&d);
