@@ -53,6 +53,14 @@ void imap_server_init(imap_server_t *srv, store_t *store,
 /* A new connection.  peer is a printable address for the log. */
 void imap_session_open(imap_server_t *srv, imap_session_t *s, uint64_t now_ms,
                        const char *peer);
+/* A connection on an implicit-TLS port (the 993 convention): the TLS
+ * handshake first, then the greeting inside it.  The rx/tx calls then move
+ * ciphertext.  Without a free TLS context (or no certificate configured:
+ * see src/tls/tls.h) the session closes at once (step says CLOSE). */
+void imap_session_open_tls(imap_server_t *srv, imap_session_t *s,
+                           uint64_t now_ms, const char *peer);
+/* True when the session's traffic is encrypted (implicit or STARTTLS). */
+bool imap_session_is_tls(const imap_session_t *s);
 /* A connection the server has no room for: writes "* BYE" into a caller
  * buffer and returns its length. */
 size_t imap_server_busy_bye(char *buf, size_t cap);
