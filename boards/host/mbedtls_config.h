@@ -22,6 +22,7 @@
 #define MBEDTLS_MEMORY_DEBUG               /* current and peak use */
 #define MBEDTLS_NO_PLATFORM_ENTROPY        /* entropy comes from the port */
 #define MBEDTLS_HAVE_ASM
+#define MBEDTLS_ERROR_C                    /* readable reasons in the log */
 /* No clock: the server checks no certificate dates and keeps no cache. */
 
 /* ---- hashes, ciphers, DRBG ---------------------------------------------- */

@@ -132,7 +132,7 @@ int imap_cmd_auth(imap_session_t *s, const char *name, imap_parser_t *p)
             imap_out_tagged(s, "BAD", "Usage: LOGIN user password");
             return IMAP_R_DONE;
         }
-        if (!s->srv->cfg.allow_plaintext) {
+        if (!imap_plain_ok(s)) {
             imap_out_tagged(s, "NO", "[PRIVACYREQUIRED] Plaintext login disabled");
             return IMAP_R_DONE;
         }
@@ -147,7 +147,7 @@ int imap_cmd_auth(imap_session_t *s, const char *name, imap_parser_t *p)
         imap_out_tagged(s, "NO", "Unsupported authentication mechanism");
         return IMAP_R_DONE;
     }
-    if (!s->srv->cfg.allow_plaintext) {
+    if (!imap_plain_ok(s)) {
         imap_out_tagged(s, "NO", "[PRIVACYREQUIRED] Plaintext authentication disabled");
         return IMAP_R_DONE;
     }

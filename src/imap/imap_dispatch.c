@@ -249,9 +249,9 @@ void imap_dispatch(imap_session_t *s)
         r = cmd_namespace(s, &p);
     else if (imap_ieq(name, nl, "IDLE"))
         r = cmd_idle(s, &p);
-    else if (imap_ieq(name, nl, "STARTTLS")) {
-        imap_out_tagged(s, "BAD", "STARTTLS not available");
-    } else if (imap_ieq(name, nl, "LOGIN") ||
+    else if (imap_ieq(name, nl, "STARTTLS"))
+        r = imap_cmd_starttls(s, &p);
+    else if (imap_ieq(name, nl, "LOGIN") ||
                imap_ieq(name, nl, "AUTHENTICATE")) {
         char n[16];
         imap_p_copy(name, nl, n, sizeof n);

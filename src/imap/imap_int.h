@@ -117,6 +117,27 @@ void imap_out_keywords(imap_session_t *s, const store_mbox_t *mb);
 int imap_flags_update(imap_session_t *s);
 bool imap_norm_mailbox(const char *in, uint32_t len, char *out, size_t cap);
 
+/* ---- TLS in the pipeline (imap_tls.c) ----------------------------------- */
+/* LOGIN/AUTHENTICATE allowed: TLS is on, or plaintext is allowed. */
+bool imap_plain_ok(const imap_session_t *s);
+bool imap_tls_offer(const imap_session_t *s);   /* STARTTLS advertised */
+int imap_cmd_starttls(imap_session_t *s, imap_parser_t *p);
+void imap_tls_attach(imap_session_t *s, bool implicit);
+size_t imap_tls_rx_space(imap_session_t *s, uint8_t **p);
+void imap_tls_rx_commit(imap_session_t *s, size_t n);
+void imap_tls_rx_eof(imap_session_t *s);
+size_t imap_tls_tx_data(imap_session_t *s, const uint8_t **p);
+void imap_tls_tx_consume(imap_session_t *s, size_t n);
+/* Plaintext output drained: a pending STARTTLS switches to TLS now. */
+void imap_tls_plain_drained(imap_session_t *s);
+/* Before the engine's work: handshake, decrypt input.  False when the
+ * engine must not run this step (handshake in progress, or closing). */
+bool imap_tls_pre_step(imap_session_t *s);
+/* After it: encrypt output, and the events the port acts on. */
+unsigned imap_tls_post_step(imap_session_t *s, unsigned ev);
+uint64_t imap_tls_deadline(const imap_session_t *s, uint64_t dl);
+void imap_tls_release(imap_session_t *s);
+
 /* ---- framer (imap_framer.c) --------------------------------------------- */
 /* Runs the framer; returns true when a complete line/command is at in[0,
  * cmd_len). */

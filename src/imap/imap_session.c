@@ -61,7 +61,9 @@ void imap_capability(imap_session_t *s, imap_sb_t *b)
     imap_sb_str(b, "IMAP4rev1 LITERAL+ SASL-IR UIDPLUS UNSELECT NAMESPACE "
                    "ID IDLE CHILDREN");
     if (s->state == IMAP_ST_NOTAUTH) {
-        if (s->srv->cfg.allow_plaintext)
+        if (imap_tls_offer(s))
+            imap_sb_str(b, " STARTTLS");
+        if (imap_plain_ok(s))
             imap_sb_str(b, " AUTH=PLAIN");
         else
             imap_sb_str(b, " LOGINDISABLED");
@@ -78,6 +80,7 @@ void imap_session_open(imap_server_t *srv, imap_session_t *s, uint64_t now_ms,
     for (imap_session_t **pp = &srv->sessions; *pp; pp = &(*pp)->next) {
         if (*pp == s) {
             *pp = s->next;
+            imap_tls_release(s);
             break;
         }
     }
@@ -100,10 +103,19 @@ void imap_session_open(imap_server_t *srv, imap_session_t *s, uint64_t now_ms,
     imap_log(s, IMAP_LOG_INFO, "connect", NULL);
 }
 
+void imap_session_open_tls(imap_server_t *srv, imap_session_t *s,
+                           uint64_t now_ms, const char *peer)
+{
+    imap_session_open(srv, s, now_ms, peer);
+    imap_tls_attach(s, true);   /* the greeting waits for the handshake */
+}
+
 bool imap_session_is_open(const imap_session_t *s) { return s->open; }
 
 size_t imap_session_rx_space(imap_session_t *s, uint8_t **p)
 {
+    if (s->tls != NULL && s->open)
+        return imap_tls_rx_space(s, p);
     if (!s->open || s->closing || s->eof) {
         *p = s->in + s->in_len;
         return 0;
@@ -114,6 +126,10 @@ size_t imap_session_rx_space(imap_session_t *s, uint8_t **p)
 
 void imap_session_rx_commit(imap_session_t *s, size_t n)
 {
+    if (s->tls != NULL) {
+        imap_tls_rx_commit(s, n);
+        return;
+    }
     if (n > IMAP_INBUF_SIZE - s->in_len)
         n = IMAP_INBUF_SIZE - s->in_len;
     s->in_len += (uint32_t)n;
@@ -121,21 +137,36 @@ void imap_session_rx_commit(imap_session_t *s, size_t n)
         s->rx_new = true;   /* step() stamps the activity with its clock */
 }
 
-void imap_session_rx_eof(imap_session_t *s) { s->eof = true; }
+void imap_session_rx_eof(imap_session_t *s)
+{
+    if (s->tls != NULL)
+        imap_tls_rx_eof(s);   /* the engine sees it after the last record */
+    else
+        s->eof = true;
+}
 
 size_t imap_session_tx_data(imap_session_t *s, const uint8_t **p)
 {
+    if (s->tls != NULL)
+        return imap_tls_tx_data(s, p);
     *p = s->out + s->out_head;
     return s->out_len - s->out_head;
 }
 
 void imap_session_tx_consume(imap_session_t *s, size_t n)
 {
+    if (s->tls != NULL) {
+        imap_tls_tx_consume(s, n);
+        return;
+    }
     if (n > s->out_len - s->out_head)
         n = s->out_len - s->out_head;
     s->out_head += (uint32_t)n;
-    if (s->out_head == s->out_len)
+    if (s->out_head == s->out_len) {
         s->out_head = s->out_len = 0;
+        if (s->tls_starting)
+            imap_tls_plain_drained(s);   /* the STARTTLS OK is out */
+    }
     if (n > 0)
         s->last_active = s->now;
 }
@@ -147,16 +178,23 @@ static uint64_t timeout_at(const imap_session_t *s)
                                  : (uint64_t)IMAP_IDLE_TIMEOUT_MS);
 }
 
-uint64_t imap_session_deadline(const imap_session_t *s)
+static uint64_t engine_deadline(const imap_session_t *s)
 {
-    if (!s->open || s->closing)
-        return UINT64_MAX;
     if (s->delayed && s->delay_until < timeout_at(s))
         return s->delay_until;
     /* IDLE: look at the mailbox now and then for others' changes */
     if (s->idling && s->now + IMAP_IDLE_POLL_MS < timeout_at(s))
         return s->now + IMAP_IDLE_POLL_MS;
     return timeout_at(s);
+}
+
+uint64_t imap_session_deadline(const imap_session_t *s)
+{
+    if (!s->open || s->closing)
+        return UINT64_MAX;
+    if (s->tls != NULL)   /* the handshake has its own time limit */
+        return imap_tls_deadline(s, engine_deadline(s));
+    return engine_deadline(s);
 }
 
 void imap_set_bye(imap_session_t *s, const char *text)
@@ -212,6 +250,7 @@ void imap_session_close(imap_session_t *s)
     if (s->selected)
         imap_unselect(s);
     imap_log(s, IMAP_LOG_INFO, "disconnect", s->user[0] ? s->user : NULL);
+    imap_tls_release(s);
     for (pp = &s->srv->sessions; *pp; pp = &(*pp)->next) {
         if (*pp == s) {
             *pp = s->next;
@@ -495,7 +534,9 @@ unsigned imap_session_step(imap_session_t *s, uint64_t now_ms)
             s->closing = true;   /* stuck mid-response: just close */
         imap_log(s, IMAP_LOG_INFO, "autologout", NULL);
     }
-    while (!s->closing) {
+    if (s->tls != NULL && !imap_tls_pre_step(s))
+        return imap_tls_post_step(s, s->closing ? IMAP_EV_CLOSE : 0);
+    while (!s->closing && !s->tls_starting) {
         if (s->shutdown && at_boundary(s)) {
             imap_set_bye(s, s->bye_reason);
             break;
@@ -570,5 +611,7 @@ unsigned imap_session_step(imap_session_t *s, uint64_t now_ms)
         if (busy)
             ev |= IMAP_EV_BUSY;
     }
+    if (s->tls != NULL)
+        ev = imap_tls_post_step(s, ev);
     return ev;
 }

@@ -188,6 +188,13 @@ struct imap_session {
         imap_renamecmd_t ren;
     } u;
 
+    /* TLS (imap_tls.c): NULL while plaintext */
+    struct tls_conn *tls;
+    struct tls_conn *tls_next;     /* STARTTLS: taken once the OK is sent */
+    bool tls_starting;             /* STARTTLS answered: no more commands */
+    bool tls_in_blocked;           /* plaintext waits in mbedTLS for room */
+    uint64_t tls_deadline;         /* the handshake must end by then */
+
     uint32_t out_head, out_len;
     uint8_t in[IMAP_INBUF_SIZE];
     uint8_t out[IMAP_OUTBUF_SIZE];
