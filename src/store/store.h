@@ -162,6 +162,18 @@ int store_get_stat(store_t *st, store_stat_t *out);
 typedef void (*store_check_cb)(void *ctx, const char *what, uint64_t where);
 int store_check(store_t *st, store_check_cb report, void *ctx);
 
+/* ---- Named blobs (store_blob.c): a few KiB of configuration kept in the
+ * image, e.g. "tls.cert" and "tls.key".  Pending until store_commit(). --- */
+
+#define STORE_BLOB_MAX (255u * 240u)   /* bytes per blob */
+/* Replaces the blob (EINVAL for a bad name, ELIMIT when too big). */
+int store_blob_set(store_t *st, const char *name, const void *data, size_t len);
+/* Copies it into buf; *len_out gets its length (also when cap is too small:
+ * then STORE_ELIMIT).  STORE_ENOENT when there is none. */
+int store_blob_get(store_t *st, const char *name, void *buf, size_t cap,
+                   size_t *len_out);
+int store_blob_del(store_t *st, const char *name);
+
 /* ---- Users -------------------------------------------------------------- */
 
 int store_user_add(store_t *st, const store_user_t *u, uint32_t *id_out);
