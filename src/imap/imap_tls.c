@@ -302,3 +302,8 @@ uint64_t imap_tls_deadline(const imap_session_t *s, uint64_t dl)
         return s->tls_deadline;
     return dl;
 }
+
+bool imap_session_is_tls(const imap_session_t *s)
+{
+    return s->tls != NULL;
+}
