@@ -109,7 +109,7 @@ static int geo_ok(const flash_geometry_t *g)
     if (!g->erase_size || !g->prog_size || g->prog_size > STORE_WBUF_SIZE ||
         STORE_WBUF_SIZE % g->prog_size || g->erase_size % g->prog_size ||
         (g->erase_size & (g->erase_size - 1)) ||
-        g->erase_size < STORE_NODE_SIZE + 64 || g->erase_size < stride ||
+        g->erase_size < STORE_NODE_SIZE + 64 || g->erase_size < stride + 64 ||
         g->size % g->erase_size || g->size / g->erase_size < 4)
         return STORE_EINVAL;
     return STORE_OK;

@@ -175,7 +175,7 @@ static int log_enter(store_t *st)
 /* Makes room for a record of total bytes in the block at the head. */
 static int log_room(store_t *st, uint64_t total)
 {
-    for (int guard = 0; guard < 3; guard++) {
+    for (int guard = 0; guard < 4; guard++) {
         if (st->head >= st->size)
             return STORE_ENOSPC;
         if (st->cur_blk != st->head / st->erase_size) {
