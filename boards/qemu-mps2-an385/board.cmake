@@ -54,11 +54,11 @@ else()
 endif()
 
 # The board itself: start-up, console, clock, LAN9118, flash, faults.
-# board_libc.c goes into the image itself (BOARD_IMAGE_SRC): newlib's
-# exit() asks for _exit only after the board's archive was scanned.
+# board_mbedtls.c goes into the image itself (BOARD_IMAGE_SRC): mbedTLS
+# asks for its hooks only after the board's archive was scanned.
 file(GLOB BOARD_SRC CONFIGURE_DEPENDS ${BOARD_DIR}/*.c)
-list(FILTER BOARD_SRC EXCLUDE REGEX "board_libc\\.c$")
-set(BOARD_IMAGE_SRC ${BOARD_DIR}/board_libc.c)
+list(FILTER BOARD_SRC EXCLUDE REGEX "board_mbedtls\\.c$")
+set(BOARD_IMAGE_SRC ${BOARD_DIR}/board_mbedtls.c)
 add_library(board_qemu STATIC ${BOARD_SRC})
 target_link_libraries(board_qemu PUBLIC board_lwip imap_store)
 imapd_target(board_qemu)

@@ -1,27 +1,31 @@
 /*
- * mbedtls_config.h - mbedTLS 2.28 (Debian's source) for the QEMU board.
- *
- * Plain IMAP needs only PBKDF2-HMAC-SHA256 (password hashes, src/auth).
- * Memory comes from a static buffer (memory_buffer_alloc), never from a
- * libc heap: MBEDTLS_PLATFORM_NO_STD_FUNCTIONS leaves calloc unset until
- * the firmware hands mbedTLS its buffer.  TLS (issue 8) adds its modules
- * here when the firmware serves port 993.
+ * mbedtls_config.h - mbedTLS on the QEMU board: the project's feature set
+ * (boards/host/mbedtls_config.h: PBKDF2 for passwords, the TLS 1.2 server
+ * of issue 8) with the board's platform hooks, so that nothing pulls in
+ * newlib's heap or stdio:
+ *   - calloc/free stay unset (NULL / no-op) until the core installs its
+ *     static buffer allocator: no malloc() can be reached;
+ *   - the allocator's diagnostics (MBEDTLS_MEMORY_DEBUG) and exit go to
+ *     the board's console and fault handler, snprintf (OIDs, X.509
+ *     names) to the board's own formatter.
  */
 #ifndef BOARD_MBEDTLS_CONFIG_H
 #define BOARD_MBEDTLS_CONFIG_H
 
-#define MBEDTLS_HAVE_ASM
-#define MBEDTLS_NO_PLATFORM_ENTROPY
-#define MBEDTLS_PLATFORM_C
-#define MBEDTLS_PLATFORM_MEMORY
-#define MBEDTLS_PLATFORM_NO_STD_FUNCTIONS
-#define MBEDTLS_MEMORY_BUFFER_ALLOC_C
+#include <stddef.h>
 
-#define MBEDTLS_MD_C
-#define MBEDTLS_SHA256_C
-#define MBEDTLS_SHA256_SMALLER
-#define MBEDTLS_PKCS5_C
+void *board_mbedtls_calloc_unset(size_t n, size_t size);
+void board_mbedtls_free_unset(void *p);
+int board_mbedtls_fprintf(void *stream, const char *fmt, ...);
+void board_mbedtls_exit(int status);
+int board_mbedtls_snprintf(char *buf, size_t cap, const char *fmt, ...);
 
-#include "mbedtls/check_config.h"
+#define MBEDTLS_PLATFORM_STD_CALLOC board_mbedtls_calloc_unset
+#define MBEDTLS_PLATFORM_STD_FREE board_mbedtls_free_unset
+#define MBEDTLS_PLATFORM_FPRINTF_MACRO board_mbedtls_fprintf
+#define MBEDTLS_PLATFORM_EXIT_MACRO board_mbedtls_exit
+#define MBEDTLS_PLATFORM_SNPRINTF_MACRO board_mbedtls_snprintf
+
+#include "../host/mbedtls_config.h"
 
 #endif

@@ -4,6 +4,7 @@
  */
 #include "firmware_stats.h"
 
+
 #include "board.h"
 #include "board_lan9118.h"
 #include "imap/imap.h"
@@ -12,24 +13,38 @@
 #include "lwip_raw_loop.h"
 #include "mbedtls/memory_buffer_alloc.h"
 
-static unsigned char *fw_heap;
-static size_t fw_heap_len;
+#if FW_HAVE_TLS
+#include "tls/tls.h"
+#endif
 
-void fw_heap_init(unsigned char *buf, size_t len)
+/* mbedTLS's only memory: the TLS layer's static heap when the core has
+ * one, else a small one of the firmware's own for PBKDF2. */
+#if !FW_HAVE_TLS
+#define FW_MBEDTLS_HEAP 2048
+static unsigned char fw_heap[FW_MBEDTLS_HEAP] __attribute__((aligned(8)));
+#endif
+
+void fw_heap_init(void)
 {
-    fw_heap = buf;
-    fw_heap_len = len;
-    mbedtls_memory_buffer_alloc_init(buf, len);
+#if FW_HAVE_TLS
+    tls_heap_init();
+#else
+    mbedtls_memory_buffer_alloc_init(fw_heap, sizeof(fw_heap));
+#endif
 }
 
-/* The allocator is first-fit from the start of its buffer, which it zeroes:
- * the last byte ever written bounds what was ever in use. */
-static size_t heap_high_water(void)
+static void heap_stats(size_t *peak, size_t *size)
 {
-    size_t n = fw_heap_len;
-    while (n > 0 && fw_heap[n - 1] == 0)
-        n--;
-    return n;
+#if FW_HAVE_TLS
+    tls_heap_stats_t st;
+    tls_heap_stats(&st);
+    *peak = st.peak;
+    *size = st.size;
+#else
+    size_t blocks;
+    mbedtls_memory_buffer_alloc_max_get(peak, &blocks);
+    *size = sizeof(fw_heap);
+#endif
 }
 
 void fw_print_stats(void)
@@ -48,8 +63,9 @@ void fw_print_stats(void)
     }
     board_printf("stats: lan9118 rx frames dropped (no pbuf) %lu\n",
                  (unsigned long)board_lan9118_rx_dropped());
-    board_printf("stats: mbedTLS heap max %zu of %zu B\n", heap_high_water(),
-                 fw_heap_len);
+    size_t peak, size;
+    heap_stats(&peak, &size);
+    board_printf("stats: mbedTLS heap max %zu of %zu B\n", peak, size);
     board_printf("stats: sessions max %d of %d open at once, %zu B each "
                  "(buffers %d + %d B)\n", lwip_raw_live_max(),
                  IMAP_MAX_SESSIONS, sizeof(imap_session_t), IMAP_INBUF_SIZE,

@@ -9,8 +9,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
-/* Hands mbedTLS its static heap and remembers it for the statistics. */
-void fw_heap_init(unsigned char *buf, size_t len);
+/* Hands mbedTLS its static heap (before anything hashes a password). */
+void fw_heap_init(void);
 void fw_print_stats(void);
 /* "2026-11-27T11:20:35.123Z" from Unix milliseconds. */
 void fw_format_time(char *buf, size_t cap, uint64_t ms);

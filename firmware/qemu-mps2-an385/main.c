@@ -23,7 +23,6 @@
 #include "lwip/sys.h"
 #include "lwip/timeouts.h"
 #include "lwip_raw_loop.h"
-#include "mbedtls/memory_buffer_alloc.h"
 #include "netif/ethernet.h"
 #include "store/store.h"
 
@@ -38,11 +37,6 @@ static imap_server_t fw_server;
 static struct netif fw_netif;
 static int fw_log_level = IMAP_LOG_INFO;
 static char fw_cmdline[FW_CMDLINE_MAX];
-
-/* mbedTLS's only memory (PBKDF2 needs a few hundred bytes; TLS will need
- * more). */
-#define FW_MBEDTLS_HEAP 2048
-static unsigned char fw_mbedtls_heap[FW_MBEDTLS_HEAP];
 
 u32_t sys_now(void)
 {
@@ -120,7 +114,7 @@ int main(void)
     }
     if (!board_entropy_ok())
         board_puts("imapd: no entropy source: TLS stays off\n");
-    fw_heap_init(fw_mbedtls_heap, sizeof(fw_mbedtls_heap));
+    fw_heap_init();
 
     if (board_flash_open(&fw_flash, args.image) != FLASH_OK)
         return 1;
