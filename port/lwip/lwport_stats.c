@@ -1,0 +1,126 @@
+/*
+ * lwport_stats.c - lwIP's statistics (LWIP_STATS) read at exit.
+ *
+ * Every pool's and the heap's use is compared with a baseline taken when
+ * the stack was up and idle; after the last socket is closed they must be
+ * back there (TCP PCBs in TIME_WAIT aside, and the TCP timer they keep).
+ * A pool that ran dry is an error in a build sized never to run dry; the
+ * tiny-pools build runs dry on purpose and only checks for leaks.
+ */
+#include "lwport_stack.h"
+
+#include "lwip/memp.h"
+#include "lwip/priv/tcp_priv.h"
+#include "lwip/stats.h"
+#include "lwip/sys.h"
+#include "lwip/tcpip.h"
+
+#include "imap/imap.h"
+#include "posix_sys.h"
+
+#define STATS_SETTLE_MS 4000     /* closing PCBs finish their handshakes */
+
+static const char *const stats_pool_name[MEMP_MAX] = {
+#define LWIP_MEMPOOL(name, num, size, desc) #name,
+#include "lwip/priv/memp_std.h"
+};
+
+static mem_size_t stats_base_heap;
+static u16_t stats_base_pool[MEMP_MAX];
+
+void lwport_stats_baseline(void)
+{
+    LOCK_TCPIP_CORE();
+    stats_base_heap = lwip_stats.mem.used;
+    for (int i = 0; i < MEMP_MAX; i++)
+        stats_base_pool[i] = lwip_stats.memp[i]->used;
+    UNLOCK_TCPIP_CORE();
+}
+
+static int pcb_count(struct tcp_pcb *list)
+{
+    int n = 0;
+    for (; list != NULL; list = list->next)
+        n++;
+    return n;
+}
+
+/* One look, core lock held: 0 when everything is back at the baseline. */
+static int stats_settled(int *active, int *tw, int log)
+{
+    int bad = 0;
+    *active = pcb_count(tcp_active_pcbs) + pcb_count(tcp_listen_pcbs.pcbs);
+    *tw = pcb_count(tcp_tw_pcbs);
+    if (*active > 0) {
+        bad = 1;
+        if (log)
+            posix_logf(IMAP_LOG_ERR, "lwip stats: %d TCP PCB(s) still open", *active);
+    }
+    for (int i = 0; i < MEMP_MAX; i++) {
+        int extra = (int)lwip_stats.memp[i]->used - (int)stats_base_pool[i];
+        int allowed = 0;
+        if (i == MEMP_TCP_PCB)
+            allowed = *tw;
+        else if (i == MEMP_SYS_TIMEOUT)
+            allowed = 1;            /* the TCP timer runs while PCBs exist */
+        if (extra > allowed) {
+            bad = 1;
+            if (log)
+                posix_logf(IMAP_LOG_ERR, "lwip stats: pool %s leaked %d",
+                           stats_pool_name[i], extra - allowed);
+        }
+    }
+    if (lwip_stats.mem.used != stats_base_heap) {
+        bad = 1;
+        if (log)
+            posix_logf(IMAP_LOG_ERR, "lwip stats: heap holds %ld B more than "
+                       "when idle", (long)lwip_stats.mem.used - (long)stats_base_heap);
+    }
+    return bad;
+}
+
+int lwport_stats_check(void)
+{
+    int active = 0, tw = 0, bad = 1;
+    u32_t start = sys_now();
+    while (bad && (u32_t)(sys_now() - start) < STATS_SETTLE_MS) {
+        LOCK_TCPIP_CORE();
+        bad = stats_settled(&active, &tw, 0);
+        UNLOCK_TCPIP_CORE();
+        if (bad)
+            sys_msleep(20);
+    }
+
+    LOCK_TCPIP_CORE();
+    if (bad)
+        stats_settled(&active, &tw, 1);
+    int dry = 0;
+    for (int i = 0; i < MEMP_MAX; i++) {
+        struct stats_mem *m = lwip_stats.memp[i];
+        posix_logf(IMAP_LOG_INFO, "lwip stats: pool %s max %u of %u, err %u",
+                   stats_pool_name[i], (unsigned)m->max, (unsigned)m->avail,
+                   (unsigned)m->err);
+        dry += m->err != 0;
+    }
+    posix_logf(IMAP_LOG_INFO, "lwip stats: heap max %lu of %lu B, err %u",
+               (unsigned long)lwip_stats.mem.max,
+               (unsigned long)lwip_stats.mem.avail, (unsigned)lwip_stats.mem.err);
+    dry += lwip_stats.mem.err != 0;
+    posix_logf(IMAP_LOG_INFO, "lwip stats: link recv %u xmit %u drop %u memerr %u; "
+               "tcp memerr %u; %d PCB(s) in TIME_WAIT",
+               (unsigned)lwip_stats.link.recv, (unsigned)lwip_stats.link.xmit,
+               (unsigned)lwip_stats.link.drop, (unsigned)lwip_stats.link.memerr,
+               (unsigned)lwip_stats.tcp.memerr, tw);
+    UNLOCK_TCPIP_CORE();
+
+#ifndef IMAPD_LWIP_TINY_POOLS
+    if (dry) {
+        posix_logf(IMAP_LOG_ERR, "lwip stats: a pool ran dry in a build sized "
+                   "not to");
+        bad = 1;
+    }
+#endif
+    if (!bad)
+        posix_logf(IMAP_LOG_INFO, "lwip stats: ok, nothing leaked");
+    return bad ? -1 : 0;
+}
