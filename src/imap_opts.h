@@ -161,7 +161,7 @@
 /* Ciphertext staging per TLS session, each way: what the port reads into
  * and sends from (mbedTLS's BIO callbacks move it to/from its records). */
 #ifndef IMAP_TLS_RX_BUF
-#define IMAP_TLS_RX_BUF 1024
+#define IMAP_TLS_RX_BUF 512
 #endif
 #ifndef IMAP_TLS_TX_BUF
 #define IMAP_TLS_TX_BUF 1024
