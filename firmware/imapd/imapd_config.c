@@ -33,12 +33,18 @@ static char *config_keep(const char *v)
 
 static const char imapd_usage[] =
     "usage: imapd --image IMAGE --listen ADDR:PORT [--listen ...]\n"
+    "             [--listen-tls ADDR:PORT ...] [--cert FILE --key FILE]\n"
     "             [--config FILE] [--allow-plaintext] [--log-level LEVEL]\n"
     "  ADDR:PORT  127.0.0.1:1143, [::1]:1143, *:143 (port 0: any free port)\n"
+    "  --listen-tls  implicit TLS (the 993 convention); plain ports offer\n"
+    "             STARTTLS whenever a certificate is configured\n"
+    "  --cert, --key  certificate chain and key (PEM or DER); default: the\n"
+    "             ones stored in the image (imapctl cert gen/import)\n"
     "  --allow-plaintext  accept LOGIN without TLS (else LOGINDISABLED)\n"
     "  LEVEL      error, warning, info (default) or debug\n"
-    "config file: key = value lines, # comments; keys: image, listen\n"
-    "  (repeatable), allow_plaintext (yes/no), greeting, log_level\n";
+    "config file: key = value lines, # comments; keys: image, listen,\n"
+    "  listen_tls (repeatable), cert, key, allow_plaintext (yes/no),\n"
+    "  greeting, log_level\n";
 
 static int config_error(const char *fmt, const char *a, const char *b)
 {
@@ -80,14 +86,19 @@ static int parse_level(const char *v, int *out)
 
 static int add_listen(imapd_config_t *c, const char *v)
 {
-    if (c->nlisten == POSIX_LISTEN_MAX)
+    if (c->nlisten + c->nlisten_tls == POSIX_LISTEN_MAX)
         return config_error("too many listen addresses (at most %s)%s", "8", "");
     c->listen[c->nlisten++] = v;
     return 0;
 }
 
-static const char tls_msg[] =
-    "%s: TLS is not in this build yet (it comes with its own issue)%s";
+static int add_listen_tls(imapd_config_t *c, const char *v)
+{
+    if (c->nlisten + c->nlisten_tls == POSIX_LISTEN_MAX)
+        return config_error("too many listen addresses (at most %s)%s", "8", "");
+    c->listen_tls[c->nlisten_tls++] = v;
+    return 0;
+}
 
 /* One "key = value" setting, from the file (line > 0) or argv. */
 static int config_set(imapd_config_t *c, const char *key, const char *val,
@@ -115,7 +126,11 @@ static int config_set(imapd_config_t *c, const char *key, const char *val,
         if (parse_level(val, &c->log_level))
             return config_error("%s: unknown log_level '%s'", where, val);
     } else if (!strcmp(key, "listen_tls")) {
-        return config_error(tls_msg, where, "");
+        return add_listen_tls(c, val);
+    } else if (!strcmp(key, "cert")) {
+        c->cert = val;
+    } else if (!strcmp(key, "key")) {
+        c->key = val;
     } else {
         return config_error("%s: unknown key '%s'", where, key);
     }
@@ -206,10 +221,9 @@ int imapd_config_load(imapd_config_t *cfg, int argc, char **argv)
             return 1;
         } else if (IS("--allow-plaintext")) {
             cli.allow_plaintext = plaintext_set = true;
-        } else if (IS("--listen-tls")) {
-            return config_error(tls_msg, "--listen-tls", "");
         } else if (IS("--image") || IS("--listen") || IS("--config") ||
-                   IS("--log-level")) {
+                   IS("--log-level") || IS("--listen-tls") || IS("--cert") ||
+                   IS("--key")) {
             const char *v = arg_value(argc, argv, &i);
             if (!v)
                 return config_error("%s needs a value%s", a, "");
@@ -220,6 +234,13 @@ int imapd_config_load(imapd_config_t *cfg, int argc, char **argv)
             else if (IS("--listen")) {
                 if (add_listen(&cli, v))
                     return -1;
+            } else if (IS("--listen-tls")) {
+                if (add_listen_tls(&cli, v))
+                    return -1;
+            } else if (IS("--cert")) {
+                cli.cert = v;
+            } else if (IS("--key")) {
+                cli.key = v;
             } else {
                 if (parse_level(v, &cli.log_level))
                     return config_error("unknown log level '%s'%s", v, "");
@@ -235,10 +256,17 @@ int imapd_config_load(imapd_config_t *cfg, int argc, char **argv)
         return -1;
     if (cli.image)
         cfg->image = cli.image;
-    if (cli.nlisten) {
+    if (cli.nlisten || cli.nlisten_tls) {
+        /* addresses on the command line replace the file's, both kinds */
         memcpy(cfg->listen, cli.listen, sizeof(cli.listen));
         cfg->nlisten = cli.nlisten;
+        memcpy(cfg->listen_tls, cli.listen_tls, sizeof(cli.listen_tls));
+        cfg->nlisten_tls = cli.nlisten_tls;
     }
+    if (cli.cert)
+        cfg->cert = cli.cert;
+    if (cli.key)
+        cfg->key = cli.key;
     if (plaintext_set)
         cfg->allow_plaintext = true;
     if (level_set)
@@ -247,8 +275,10 @@ int imapd_config_load(imapd_config_t *cfg, int argc, char **argv)
     if (!cfg->image)
         return config_error("no image given (--image IMAGE, or image = in "
                             "the config file)%s%s", "", "");
-    if (!cfg->nlisten)
+    if (!cfg->nlisten && !cfg->nlisten_tls)
         return config_error("no listen address given (--listen ADDR:PORT)%s%s",
                             "", "");
+    if (!cfg->cert != !cfg->key)
+        return config_error("--cert and --key go together%s%s", "", "");
     return 0;
 }

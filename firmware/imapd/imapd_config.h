@@ -13,6 +13,9 @@ typedef struct imapd_config {
     const char *image;
     const char *listen[POSIX_LISTEN_MAX];
     size_t nlisten;
+    const char *listen_tls[POSIX_LISTEN_MAX];   /* implicit TLS (993 style) */
+    size_t nlisten_tls;
+    const char *cert, *key;       /* PEM/DER files; else the image's */
     bool allow_plaintext;
     const char *greeting;         /* name in the greeting */
     int log_level;                /* IMAP_LOG_* */

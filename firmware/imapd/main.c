@@ -14,10 +14,12 @@
 #include "flash_file.h"
 #include "imap/imap.h"
 #include "imapd_config.h"
+#include "imapd_tls.h"
 #include "posix_loop.h"
 #include "posix_net.h"
 #include "posix_sys.h"
 #include "store/store.h"
+#include "tls/tls.h"
 
 static flash_file_t imapd_flash;
 static store_t imapd_store;
@@ -70,9 +72,24 @@ int main(int argc, char **argv)
         return 1;
     }
 
-    for (size_t i = 0; i < cfg.nlisten; i++) {
+    bool tls = false;
+    if (imapd_tls_setup(&cfg, &imapd_store, &tls) != 0 ||
+        (cfg.nlisten_tls > 0 && !tls)) {
+        if (cfg.nlisten_tls > 0 && !tls)
+            fprintf(stderr, "imapd: TLS listener needs a certificate: none "
+                            "given (--cert/--key) nor in the image (imapctl "
+                            "cert gen)\n");
+        store_unmount(&imapd_store);
+        flash_file_close(&imapd_flash);
+        return 1;
+    }
+
+    for (size_t i = 0; i < cfg.nlisten + cfg.nlisten_tls; i++) {
         char name[POSIX_ADDR_STR + 128];
-        int fd = posix_listen(cfg.listen[i], name, sizeof(name));
+        bool implicit = i >= cfg.nlisten;
+        const char *addr = implicit ? cfg.listen_tls[i - cfg.nlisten]
+                                    : cfg.listen[i];
+        int fd = posix_listen(addr, name, sizeof(name));
         if (fd < 0) {
             fprintf(stderr, "imapd: %s\n", name);
             for (size_t k = 0; k < nfds; k++)
@@ -82,8 +99,11 @@ int main(int argc, char **argv)
             return 1;
         }
         fds[nfds++] = fd;
+        if (implicit)
+            posix_loop_tls_listener(fd);
         /* Scripts and tests wait for this line. */
-        fprintf(stderr, "imapd: listening on %s\n", name);
+        fprintf(stderr, "imapd: listening on %s%s\n", name,
+                implicit ? " (TLS)" : "");
     }
 
     imap_config_t icfg = {
@@ -94,13 +114,16 @@ int main(int argc, char **argv)
     };
     imap_server_init(&imapd_server, &imapd_store, &icfg);
     if (!cfg.allow_plaintext)
-        posix_logf(IMAP_LOG_INFO, "plaintext login disabled (no TLS yet): "
-                   "use --allow-plaintext on a trusted network");
+        posix_logf(IMAP_LOG_INFO, "plaintext login disabled%s",
+                   tls ? ": log in after STARTTLS or on a TLS port"
+                       : " and no certificate (no TLS): use --allow-plaintext "
+                         "on a trusted network");
 
     rc = posix_loop_run(&imapd_server, fds, nfds);
 
     for (size_t k = 0; k < nfds; k++)
         close(fds[k]);
+    tls_server_free();
     int urc = store_unmount(&imapd_store);
     flash_file_close(&imapd_flash);
     if (urc != STORE_OK) {

@@ -48,6 +48,8 @@ typedef struct posix_conn {
 static imap_session_t loop_sessions[IMAP_MAX_SESSIONS];
 static posix_conn_t loop_conns[IMAP_MAX_SESSIONS];
 static struct pollfd loop_pfds[POSIX_LISTEN_MAX + IMAP_MAX_SESSIONS];
+static int loop_tls_fds[POSIX_LISTEN_MAX];
+static size_t loop_ntls;
 static volatile sig_atomic_t loop_signal;
 static sigset_t loop_wait_mask;    /* the mask inside ppoll(): signals open */
 static bool loop_ready;
@@ -218,6 +220,20 @@ static bool conn_service(posix_conn_t *c, imap_session_t *s, short revents,
     return true;
 }
 
+void posix_loop_tls_listener(int fd)
+{
+    if (loop_ntls < POSIX_LISTEN_MAX)
+        loop_tls_fds[loop_ntls++] = fd;
+}
+
+static bool loop_is_tls(int lfd)
+{
+    for (size_t i = 0; i < loop_ntls; i++)
+        if (loop_tls_fds[i] == lfd)
+            return true;
+    return false;
+}
+
 static void loop_accept(imap_server_t *srv, int lfd, uint64_t now,
                         uint64_t *pause_until)
 {
@@ -246,7 +262,8 @@ static void loop_accept(imap_server_t *srv, int lfd, uint64_t now,
         if (slot < 0) {
             char bye[256];
             size_t n = imap_server_busy_bye(bye, sizeof(bye));
-            (void)!send(fd, bye, n, MSG_NOSIGNAL | MSG_DONTWAIT);
+            if (!loop_is_tls(lfd))   /* a TLS client cannot read it */
+                (void)!send(fd, bye, n, MSG_NOSIGNAL | MSG_DONTWAIT);
             close(fd);
             posix_logf(IMAP_LOG_WARN, "%s: refused, all %d sessions in use",
                        peer, IMAP_MAX_SESSIONS);
@@ -259,7 +276,10 @@ static void loop_accept(imap_server_t *srv, int lfd, uint64_t now,
         c->fd = fd;
         c->pidx = -1;
         c->kick = true;          /* the greeting is waiting */
-        imap_session_open(srv, &loop_sessions[slot], now, peer);
+        if (loop_is_tls(lfd))
+            imap_session_open_tls(srv, &loop_sessions[slot], now, peer);
+        else
+            imap_session_open(srv, &loop_sessions[slot], now, peer);
     }
 }
 

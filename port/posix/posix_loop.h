@@ -25,4 +25,8 @@ int posix_loop_init(void);
  * unmounts the store. */
 int posix_loop_run(imap_server_t *srv, const int *listen_fds, size_t nlisten);
 
+/* Marks a listening socket as implicit TLS (the 993 convention): its
+ * connections open with imap_session_open_tls().  Before posix_loop_run. */
+void posix_loop_tls_listener(int fd);
+
 #endif

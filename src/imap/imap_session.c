@@ -70,8 +70,8 @@ void imap_capability(imap_session_t *s, imap_sb_t *b)
     }
 }
 
-void imap_session_open(imap_server_t *srv, imap_session_t *s, uint64_t now_ms,
-                       const char *peer)
+static void session_open(imap_server_t *srv, imap_session_t *s,
+                         uint64_t now_ms, const char *peer, bool tls)
 {
     char cap[200];
     imap_sb_t b = { cap, sizeof cap, 0 };
@@ -94,6 +94,12 @@ void imap_session_open(imap_server_t *srv, imap_session_t *s, uint64_t now_ms,
         s->peer[i] = peer[i];
     s->next = srv->sessions;
     srv->sessions = s;
+    if (tls) {
+        /* the greeting waits in out[] for the handshake */
+        imap_tls_attach(s, true);
+        if (s->closing)
+            return;
+    }
     imap_capability(s, &b);
     imap_out_str(s, "* OK [CAPABILITY ");
     imap_out_str(s, cap);
@@ -103,11 +109,16 @@ void imap_session_open(imap_server_t *srv, imap_session_t *s, uint64_t now_ms,
     imap_log(s, IMAP_LOG_INFO, "connect", NULL);
 }
 
+void imap_session_open(imap_server_t *srv, imap_session_t *s, uint64_t now_ms,
+                       const char *peer)
+{
+    session_open(srv, s, now_ms, peer, false);
+}
+
 void imap_session_open_tls(imap_server_t *srv, imap_session_t *s,
                            uint64_t now_ms, const char *peer)
 {
-    imap_session_open(srv, s, now_ms, peer);
-    imap_tls_attach(s, true);   /* the greeting waits for the handshake */
+    session_open(srv, s, now_ms, peer, true);
 }
 
 bool imap_session_is_open(const imap_session_t *s) { return s->open; }

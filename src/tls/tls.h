@@ -98,7 +98,8 @@ size_t tls_max_fragment(const tls_conn_t *c);
 const char *tls_last_error(const tls_conn_t *c);
 
 /* Static heap: bytes in use now and the high-water mark since the last
- * reset; size is IMAP_TLS_HEAP_SIZE. */
+ * reset (tls_conn_open resets it, so with one connection at a time it is
+ * that connection's handshake peak); size is IMAP_TLS_HEAP_SIZE. */
 typedef struct tls_heap_stats {
     size_t used, peak, size, blocks;
 } tls_heap_stats_t;

@@ -12,6 +12,8 @@
 #include "tls/tls_int.h"
 
 #include "mbedtls/error.h"
+#include "mbedtls/platform.h"
+#include "mbedtls/platform_util.h"
 /* mbedtls_ssl_flush_output(): 2.28 keeps it in the internal header */
 #include "mbedtls/ssl_internal.h"
 
@@ -66,6 +68,8 @@ static int bio_recv(void *ctx, unsigned char *buf, size_t len)
     return (int)len;
 }
 
+static void shrink_out(tls_conn_t *c);
+
 /* ---- pool --------------------------------------------------------------- */
 
 tls_conn_t *tls_conn_open(void)
@@ -89,7 +93,14 @@ tls_conn_t *tls_conn_open(void)
         return NULL;
     }
     mbedtls_ssl_set_bio(&c->ssl, c, bio_send, bio_recv, NULL);
+    /* the handshake's flights fit the small output buffer when our chain
+     * does: then the peak is small too */
+    if (tls_server_chain_fits())
+        shrink_out(c);
     c->used = true;
+    /* the high-water mark from here on is this handshake's (the figure
+     * docs/TLS.md quotes, measured one connection at a time) */
+    tls_heap_peak_reset();
     return c;
 }
 
@@ -163,6 +174,40 @@ int tls_flush(tls_conn_t *c)
     return rc == 0 ? TLS_OK : map_err(c, rc);
 }
 
+/* After the handshake: our records are at most IMAP_TLS_OUT_CONTENT_LEN
+ * (tls_write cuts there), so the output buffer mbedTLS sized for the
+ * handshake shrinks to that, the way its own MFL resizing moves buffers. */
+static void shrink_out(tls_conn_t *c)
+{
+#if defined(MBEDTLS_SSL_VARIABLE_BUFFER_LENGTH)
+    mbedtls_ssl_context *ssl = &c->ssl;
+    size_t want = IMAP_TLS_OUT_CONTENT_LEN + MBEDTLS_SSL_HEADER_LEN +
+                  MBEDTLS_SSL_PAYLOAD_OVERHEAD;
+    unsigned char *old = ssl->out_buf, *nb;
+
+    if (old == NULL || ssl->out_buf_len <= want || ssl->out_left != 0 ||
+        (size_t)(ssl->out_msg - old) >= want)
+        return;
+    nb = mbedtls_calloc(1, want);
+    if (nb == NULL)
+        return;   /* keep the big one: correct, only larger */
+    memcpy(nb, old, (size_t)(ssl->out_msg - old));
+#define MOVE(f) ssl->f = nb + (ssl->f - old)
+    MOVE(out_ctr);
+    MOVE(out_hdr);
+    MOVE(out_len);
+    MOVE(out_iv);
+    MOVE(out_msg);
+#undef MOVE
+    mbedtls_platform_zeroize(old, ssl->out_buf_len);
+    mbedtls_free(old);
+    ssl->out_buf = nb;
+    ssl->out_buf_len = want;
+#else
+    (void)c;
+#endif
+}
+
 int tls_handshake(tls_conn_t *c)
 {
     int rc;
@@ -172,6 +217,7 @@ int tls_handshake(tls_conn_t *c)
     rc = mbedtls_ssl_handshake(&c->ssl);
     if (rc == 0) {
         c->established = true;
+        shrink_out(c);
         return TLS_OK;
     }
     rc = map_err(c, rc);
@@ -212,8 +258,8 @@ long tls_write(tls_conn_t *c, const uint8_t *buf, size_t len)
     rc = mbedtls_ssl_flush_output(&c->ssl);
     if (rc != 0)
         return map_err(c, rc);
-    if (len > 0x7fff0000u)
-        len = 0x7fff0000u;
+    if (len > IMAP_TLS_OUT_CONTENT_LEN)
+        len = IMAP_TLS_OUT_CONTENT_LEN;   /* fits the shrunk buffer */
     rc = mbedtls_ssl_write(&c->ssl, buf, len);
     if (rc > 0)
         return rc;

@@ -31,6 +31,15 @@ const mbedtls_ssl_config *tls_server_conf(void) { return &tls_srv.conf; }
 
 bool tls_server_ready(void) { return tls_srv.ready; }
 
+bool tls_server_chain_fits(void)
+{
+    size_t n = 4 + 3;   /* handshake header, list length */
+    for (const mbedtls_x509_crt *c = &tls_srv.chain; c != NULL && c->raw.p;
+         c = c->next)
+        n += 3 + c->raw.len;
+    return n + 64 <= IMAP_TLS_OUT_CONTENT_LEN;
+}
+
 static int set_err(char *err, size_t cap, const char *what, int rc)
 {
     if (err != NULL && cap > 0) {
