@@ -18,6 +18,7 @@ message("  store              ${sz_store} B  (index node cache ${sz_node_cache} 
 math(EXPR total "${sz_all_sessions} + ${sz_server} + ${sz_store}")
 message("  core RAM total     ${total} B (all sessions + server + store)")
 message("  static text/data/bss per component (bytes):")
+string(REPLACE "|" ";" LIBS "${LIBS}")
 foreach(lib ${LIBS})
   execute_process(COMMAND ${SIZE} -t ${lib} OUTPUT_VARIABLE size_out ERROR_QUIET)
   string(REGEX MATCH "[ \t]*([0-9]+)[ \t]+([0-9]+)[ \t]+([0-9]+)[ \t]+[0-9]+[ \t]+[0-9a-f]+[ \t]+\\(TOTALS\\)" m "${size_out}")
