@@ -21,8 +21,9 @@
  *   - Larger message data: a RESERVE record (region address and length), then the
  *     region itself, starting at the next program unit and written straight
  *     to flash by store_msg.c.  A region may span erase blocks: every block
- *     it enters is erased at reservation and counts as entered (no BLOCK
- *     record in it).  A scan skips the region using the RESERVE record, so
+ *     it enters counts as entered at reservation (no BLOCK record in it);
+ *     each is erased when its first chunk is written, except the block
+ *     where the log continues after the region, erased at reservation.  A scan skips the region using the RESERVE record, so
  *     a torn or aborted append is just dead space.
  */
 #include "store/store_priv.h"
@@ -236,21 +237,42 @@ int log_reserve(store_t *st, uint64_t len, uint64_t *addr_out)
     if (st->head != region)
         return STORE_ECORRUPT;  /* cannot happen */
     if (len) {
+        /* every block the region enters counts as entered now; only the
+         * block where the log goes on after the region is erased now, the
+         * others as the first chunk reaches them (st_region_erase), so a
+         * large APPEND spreads its erases over its upload */
         uint64_t first = region / st->erase_size;
         uint64_t last = (region + len - 1) / st->erase_size;
-        for (uint64_t b = first; b <= last; b++) {
-            if (b == st->cur_blk)
-                continue;
-            if (flash_erase(st->dev, b * st->erase_size) != FLASH_OK) {
-                st->broken = true;
-                return STORE_EIO;
-            }
-            st->gen++;
+        for (uint64_t b = first; b <= last; b++)
+            if (b != st->cur_blk)
+                st->gen++;
+        if (last != st->cur_blk && (region + len) % st->erase_size &&
+            flash_erase(st->dev, last * st->erase_size) != FLASH_OK) {
+            st->broken = true;
+            return STORE_EIO;
         }
         st->cur_blk = last;
     }
     st->head = st->wb_base = region + len;
     *addr_out = region;
+    return STORE_OK;
+}
+
+int st_region_erase(store_t *st, uint64_t addr, uint64_t region_end)
+{
+    /* a chunk (stride <= erase block) holds at most one block start; the
+     * block it starts in was erased with an earlier chunk or is the one
+     * the region started in */
+    uint64_t start = st_align_up(addr, st->erase_size);
+    if (start >= addr + st->chunk_stride || start >= region_end)
+        return STORE_OK;
+    uint64_t b = start / st->erase_size;
+    if (region_end % st->erase_size && b == (region_end - 1) / st->erase_size)
+        return STORE_OK;  /* the last block: erased at reservation */
+    if (flash_erase(st->dev, start) != FLASH_OK) {
+        st->broken = true;
+        return STORE_EIO;
+    }
     return STORE_OK;
 }
 

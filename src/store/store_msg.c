@@ -240,8 +240,12 @@ long store_append_write(store_t *st, store_append_t *a, const void *data,
         if (len - taken < n)
             break;
         uint64_t idx = a->written / st->chunk_payload;
-        rc = chunk_write(st, a->data_addr + idx * st->chunk_stride,
-                         p + taken, n);
+        uint64_t addr = a->data_addr + idx * st->chunk_stride;
+        uint64_t chunks = (a->size + (uint64_t)st->chunk_payload - 1) /
+                          st->chunk_payload;
+        rc = st_region_erase(st, addr, a->data_addr + chunks * st->chunk_stride);
+        if (rc == STORE_OK)
+            rc = chunk_write(st, addr, p + taken, n);
         if (rc < 0) {
             a->active = false;
             return rc;

@@ -110,8 +110,11 @@ int log_append(store_t *st, uint8_t type, const void *payload, uint32_t len,
                uint64_t *addr_out);
 /* Pads the write buffer to a program unit and programs it. */
 int log_flush(store_t *st);
-/* Reserves a prog-aligned data region of len bytes (erased, ready). */
+/* Reserves a prog-aligned data region of len bytes. */
 int log_reserve(store_t *st, uint64_t len, uint64_t *addr_out);
+/* Before the chunk at addr of a region ending at region_end is written:
+ * erases the block that starts inside the chunk, if one does. */
+int st_region_erase(store_t *st, uint64_t addr, uint64_t region_end);
 
 typedef struct log_scan {
     /* in: where to start */

@@ -39,6 +39,8 @@ static inline void tdev_init(tdev_t *d, flash_geometry_t g)
     d->mem = malloc((size_t)g.size);
     assert_non_null(d->mem);
     flash_ram_init(&d->ram, d->mem, &d->geo, true);
+    /* a used chip: nothing is erased until the store erases it */
+    memset(d->mem, 0x5A, (size_t)g.size);
     d->map = NULL;
     if (g.flags & FLASH_F_PROG_ONCE) {
         d->map = calloc(1, (size_t)(g.size / g.prog_size / 8 + 1));
