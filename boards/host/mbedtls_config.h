@@ -20,6 +20,7 @@
 #define MBEDTLS_PLATFORM_MEMORY            /* calloc/free set at run time */
 #define MBEDTLS_MEMORY_BUFFER_ALLOC_C      /* ... onto a static buffer */
 #define MBEDTLS_MEMORY_DEBUG               /* current and peak use */
+#define MBEDTLS_MEMORY_ALIGN_MULTIPLE 8    /* 64-bit hosts: aligned headers */
 #define MBEDTLS_NO_PLATFORM_ENTROPY        /* entropy comes from the port */
 #define MBEDTLS_HAVE_ASM
 #define MBEDTLS_ERROR_C                    /* readable reasons in the log */
