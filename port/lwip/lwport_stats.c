@@ -18,7 +18,7 @@
 #include "imap/imap.h"
 #include "posix_sys.h"
 
-#define STATS_SETTLE_MS 4000     /* closing PCBs finish their handshakes */
+#define STATS_SETTLE_MS 1000     /* closing handshakes, frames in flight */
 
 static const char *const stats_pool_name[MEMP_MAX] = {
 #define LWIP_MEMPOOL(name, num, size, desc) #name,
@@ -45,22 +45,15 @@ static int pcb_count(struct tcp_pcb *list)
     return n;
 }
 
-/* One look, core lock held: 0 when everything is back at the baseline. */
-static int stats_settled(int *active, int *tw, int log)
+/* Pools and heap back at the baseline (core lock held)?  0 if so. */
+static int stats_settled(int tw, int log)
 {
     int bad = 0;
-    *active = pcb_count(tcp_active_pcbs) + pcb_count(tcp_listen_pcbs.pcbs);
-    *tw = pcb_count(tcp_tw_pcbs);
-    if (*active > 0) {
-        bad = 1;
-        if (log)
-            posix_logf(IMAP_LOG_ERR, "lwip stats: %d TCP PCB(s) still open", *active);
-    }
     for (int i = 0; i < MEMP_MAX; i++) {
         int extra = (int)lwip_stats.memp[i]->used - (int)stats_base_pool[i];
         int allowed = 0;
         if (i == MEMP_TCP_PCB)
-            allowed = *tw;
+            allowed = tw;
         else if (i == MEMP_SYS_TIMEOUT)
             allowed = 1;            /* the TCP timer runs while PCBs exist */
         if (extra > allowed) {
@@ -79,21 +72,75 @@ static int stats_settled(int *active, int *tw, int log)
     return bad;
 }
 
+/* A PCB the application still owns: a socket never closed. */
+static int pcb_owned(const struct tcp_pcb *pcb)
+{
+    return pcb->callback_arg != NULL || pcb->state == SYN_RCVD ||
+           pcb->state == ESTABLISHED || pcb->state == CLOSE_WAIT;
+}
+
+/* Waits up to ms for cond() (core lock taken around each look). */
+static int wait_for(int (*cond)(void), u32_t ms)
+{
+    u32_t start = sys_now();
+    for (;;) {
+        LOCK_TCPIP_CORE();
+        int ok = cond();
+        UNLOCK_TCPIP_CORE();
+        if (ok || (u32_t)(sys_now() - start) >= ms)
+            return ok;
+        sys_msleep(10);
+    }
+}
+
+/* Only PCBs waiting on their peer's application (FIN_WAIT_2) are left. */
+static int no_active_pcb(void)
+{
+    for (struct tcp_pcb *p = tcp_active_pcbs; p != NULL; p = p->next)
+        if (p->state != FIN_WAIT_2)
+            return 0;
+    return 1;
+}
+
+static int back_at_baseline(void)
+{
+    return stats_settled(pcb_count(tcp_tw_pcbs), 0) == 0;
+}
+
 int lwport_stats_check(void)
 {
-    int active = 0, tw = 0, bad = 1;
-    u32_t start = sys_now();
-    while (bad && (u32_t)(sys_now() - start) < STATS_SETTLE_MS) {
-        LOCK_TCPIP_CORE();
-        bad = stats_settled(&active, &tw, 0);
-        UNLOCK_TCPIP_CORE();
-        if (bad)
-            sys_msleep(20);
+    int bad = 0;
+
+    /* Closing handshakes usually end at once; a peer still connected (it
+     * has not read our FIN, or never will) keeps its PCB in FIN_WAIT or
+     * LAST_ACK: lwIP owns it now, and exit resets it, as the process end
+     * would, so that everything it held can be counted back. */
+    wait_for(no_active_pcb, STATS_SETTLE_MS);
+    LOCK_TCPIP_CORE();
+    int owned = 0, closing = 0;
+    for (struct tcp_pcb *p = tcp_active_pcbs; p != NULL; p = p->next) {
+        if (pcb_owned(p))
+            owned++;
+        else
+            closing++;
     }
+    int listening = pcb_count(tcp_listen_pcbs.pcbs);
+    while (tcp_active_pcbs != NULL)
+        tcp_abort(tcp_active_pcbs);
+    UNLOCK_TCPIP_CORE();
+    if (owned || listening) {
+        posix_logf(IMAP_LOG_ERR, "lwip stats: %d TCP PCB(s) still held by a "
+                   "socket, %d listening", owned, listening);
+        bad = 1;
+    }
+    if (closing)
+        posix_logf(IMAP_LOG_INFO, "lwip stats: %d closing PCB(s) reset at "
+                   "exit (peer still connected)", closing);
+    wait_for(back_at_baseline, STATS_SETTLE_MS);
 
     LOCK_TCPIP_CORE();
-    if (bad)
-        stats_settled(&active, &tw, 1);
+    int tw = pcb_count(tcp_tw_pcbs);
+    bad |= stats_settled(tw, 1);
     int dry = 0;
     for (int i = 0; i < MEMP_MAX; i++) {
         struct stats_mem *m = lwip_stats.memp[i];

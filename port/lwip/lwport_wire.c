@@ -292,15 +292,20 @@ int wire_forward(const char *spec, uint16_t guest_port, char *name, size_t cap)
 
     if (posix_parse_addr(spec, &host, &hlen, name, cap) != 0)
         return -1;
+    /* libslirp 4.7 does not relay an IPv6 host socket to an IPv4 guest */
+    if (host.ss_family != AF_INET) {
+        snprintf(name, cap, "cannot listen on %s: the lwIP build forwards "
+                 "IPv4 host addresses only", spec);
+        return -1;
+    }
     memset(&guest, 0, sizeof(guest));
     guest.sin_family = AF_INET;
     guest.sin_port = htons(guest_port);
     inet_pton(AF_INET, WIRE_GUEST_IP, &guest.sin_addr);
-    int flags = host.ss_family == AF_INET6 ? SLIRP_HOSTFWD_V6ONLY : 0;
 
     pthread_mutex_lock(&wire_lock);
     int rc = slirp_add_hostxfwd(wire_slirp, (struct sockaddr *)&host, hlen,
-                                (struct sockaddr *)&guest, sizeof(guest), flags);
+                                (struct sockaddr *)&guest, sizeof(guest), 0);
     int fd = rc == 0 ? forward_fd(guest_port) : -1;
     pthread_mutex_unlock(&wire_lock);
     if (rc != 0) {
