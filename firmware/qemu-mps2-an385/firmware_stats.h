@@ -1,7 +1,7 @@
 /*
  * firmware_stats.h - run-time high-water marks of the firmware (stack,
- * lwIP pools and heap, the mbedTLS allocator, sessions) and the log's
- * time stamps.
+ * lwIP pools and heap, the mbedTLS allocator, sessions), logged at stop
+ * and on 's' at the console.
  */
 #ifndef FIRMWARE_STATS_H
 #define FIRMWARE_STATS_H
@@ -12,7 +12,5 @@
 /* Hands mbedTLS its static heap (before anything hashes a password). */
 void fw_heap_init(void);
 void fw_print_stats(void);
-/* "2026-11-27T11:20:35.123Z" from Unix milliseconds. */
-void fw_format_time(char *buf, size_t cap, uint64_t ms);
 
 #endif

@@ -16,6 +16,7 @@
 #include "board_flash.h"
 #include "board_lan9118.h"
 #include "board_semihost.h"
+#include "firmware_log.h"
 #include "firmware_stats.h"
 #include "imap/imap.h"
 #include "lwip/init.h"
@@ -35,23 +36,11 @@ static board_flash_t fw_flash;
 static store_t fw_store;
 static imap_server_t fw_server;
 static struct netif fw_netif;
-static int fw_log_level = IMAP_LOG_INFO;
 static char fw_cmdline[FW_CMDLINE_MAX];
 
 u32_t sys_now(void)
 {
     return board_ticks_ms();
-}
-
-static void fw_log(void *ctx, int level, const char *msg)
-{
-    static const char *const names[] = { "error", "warning", "info", "debug" };
-    (void)ctx;
-    if (level > fw_log_level)
-        return;
-    char stamp[32];
-    fw_format_time(stamp, sizeof(stamp), board_now_ms());
-    board_printf("%s imapd[%s]: %s\n", stamp, names[level & 3], msg);
 }
 
 typedef struct fw_args {
@@ -81,7 +70,7 @@ static int fw_parse_args(fw_args_t *a)
         else if (!strcmp(argv[i], "--allow-plaintext"))
             a->allow_plaintext = true;
         else if (!strcmp(argv[i], "--log-level") && i + 1 < argc)
-            fw_log_level = argv[++i][0] - '0';
+            fw_log_set_level(argv[++i][0] - '0');
     }
     return a->image ? 0 : -1;
 }
@@ -107,13 +96,13 @@ int main(void)
 
     board_uart_init();
     board_clock_init();
-    board_puts("imapd firmware (qemu-mps2-an385)\n");
     if (fw_parse_args(&args) != 0) {
         board_puts("imapd: usage: --image IMAGE [--allow-plaintext]\n");
         return 2;
     }
+    fw_logf(IMAP_LOG_DEBUG, "firmware for qemu-mps2-an385 booting");
     if (!board_entropy_ok())
-        board_puts("imapd: no entropy source: TLS stays off\n");
+        fw_logf(IMAP_LOG_WARN, "no entropy source: TLS stays off");
     fw_heap_init();
 
     if (board_flash_open(&fw_flash, args.image) != FLASH_OK)
@@ -150,8 +139,8 @@ int main(void)
         if (ch == 's')
             fw_print_stats();
         if ((ch == 'q' || ch == 3) && !stopping) {
-            board_printf("imapd: stopping, %d session(s) open\n",
-                         lwip_raw_live());
+            fw_logf(IMAP_LOG_INFO, "stopping, %d session(s) open",
+                    lwip_raw_live());
             stopping = true;
             stop_by = now + FW_STOP_LINGER_MS;
             lwip_raw_shutdown();
@@ -171,6 +160,6 @@ int main(void)
         board_printf("imapd: unmount failed: %s\n", store_strerror(rc));
         return 1;
     }
-    board_puts("imapd: stopped, image consistent\n");
+    fw_logf(IMAP_LOG_INFO, "stopped, image consistent");
     return 0;
 }
