@@ -6,8 +6,14 @@ import socket
 import subprocess
 import time
 
+import pytest
+
 import imaptest
 from imaptest import fetch_map, login_select
+
+# The firmware (IMAPD_BIN=tools/qemu-run) reads no config file.
+host_only = pytest.mark.skipif(imaptest.FIRMWARE,
+                               reason="host daemon only: config file")
 
 
 def test_persistence_across_restart(image):
@@ -101,7 +107,7 @@ def test_session_limit_bye(server):
 
 def test_two_listeners_and_ipv6(image):
     listen = ["127.0.0.1:0", "127.0.0.1:0"]
-    if socket.has_ipv6:
+    if socket.has_ipv6 and not imaptest.FIRMWARE:   # QEMU forwards IPv4
         try:
             socket.socket(socket.AF_INET6).bind(("::1", 0))
             listen.append("[::1]:0")
@@ -116,6 +122,7 @@ def test_two_listeners_and_ipv6(image):
             r.close()
 
 
+@host_only
 def test_config_file(tmp_path, image):
     conf = tmp_path / "imapd.conf"
     conf.write_text(f"# test config\nimage = {image}\nlisten = 127.0.0.1:0\n"
@@ -205,6 +212,7 @@ def test_sigterm_during_append_and_stalled_fetch(image):
         r.close()
 
 
+@host_only
 def test_config_file_errors_and_precedence(tmp_path, image):
     def conf(text):
         p = tmp_path / "c.conf"
@@ -230,6 +238,7 @@ def test_config_file_errors_and_precedence(tmp_path, image):
         assert srv.login() is not None       # --allow-plaintext from argv won
 
 
+@host_only
 def test_config_greeting(tmp_path, image):
     p = tmp_path / "g.conf"
     p.write_text("greeting = router-mail\n")
