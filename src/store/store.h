@@ -254,6 +254,22 @@ int store_msg_expunge(store_t *st, uint32_t mbox_id, uint32_t uid);
 int store_msg_copy(store_t *st, uint32_t src_mbox_id, const store_msg_t *m,
                    uint32_t dst_mbox_id, uint32_t *uid_out);
 
+/* ---- Structure summaries (store_summary.c): what the mime parser found
+ * at APPEND (src/mime/mime.h), kept in the index beside the message's data
+ * and shared by its copies (keyed by the data, not the UID).  Pending until
+ * store_commit(), like the message itself. ---------------------------------- */
+
+#define STORE_SUMMARY_MAX (65535u * 240u)
+/* Attaches (replaces) the summary of message m (after store_append_finish
+ * or store_msg_get).  STORE_ELIMIT when too big. */
+int store_msg_summary_set(store_t *st, const store_msg_t *m, const void *data,
+                          size_t len);
+/* Copies it into buf; *len_out gets its length (also when cap is too small:
+ * then STORE_ELIMIT).  STORE_ENOENT: the message has none (an image from
+ * before summaries): the caller computes it from the message. */
+int store_msg_summary_get(store_t *st, const store_msg_t *m, void *buf,
+                          size_t cap, size_t *len_out);
+
 /* ---- Views (message sequence numbers of one session) ------------------- */
 
 /* Opens a view on the mailbox as it is now.  With claim_recent, the
