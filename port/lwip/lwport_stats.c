@@ -72,11 +72,14 @@ static int stats_settled(int tw, int log)
     return bad;
 }
 
-/* A PCB the application still owns: a socket never closed. */
+/* A PCB a socket still owns: one never closed.  (A half-open SYN_RCVD
+ * PCB belongs to lwIP: the peer vanished during the handshake.) */
 static int pcb_owned(const struct tcp_pcb *pcb)
 {
-    return pcb->callback_arg != NULL || pcb->state == SYN_RCVD ||
-           pcb->state == ESTABLISHED || pcb->state == CLOSE_WAIT;
+    if (pcb->state == SYN_RCVD)
+        return 0;
+    return pcb->callback_arg != NULL || pcb->state == ESTABLISHED ||
+           pcb->state == CLOSE_WAIT;
 }
 
 /* Waits up to ms for cond() (core lock taken around each look). */
@@ -119,10 +122,13 @@ int lwport_stats_check(void)
     LOCK_TCPIP_CORE();
     int owned = 0, closing = 0;
     for (struct tcp_pcb *p = tcp_active_pcbs; p != NULL; p = p->next) {
-        if (pcb_owned(p))
+        if (pcb_owned(p)) {
             owned++;
-        else
+            posix_logf(IMAP_LOG_ERR, "lwip stats: PCB in state %s still "
+                       "held by a socket", tcp_debug_state_str(p->state));
+        } else {
             closing++;
+        }
     }
     int listening = pcb_count(tcp_listen_pcbs.pcbs);
     while (tcp_active_pcbs != NULL)
