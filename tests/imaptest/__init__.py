@@ -24,6 +24,11 @@ SLOW = 4 if "asan" in IMAPD or "qemu" in IMAPD else 1
 # The firmware under QEMU (IMAPD_BIN=tools/qemu-run): tests of what only the
 # host daemon has (config file, IPv6, its RSS, 64 sessions) skip themselves.
 FIRMWARE = "qemu" in os.path.basename(IMAPD)
+# The daemon on lwIP (preset host-lwip, build/host-lwip/bin/imapd): host
+# ports are forwarded into lwIP by libslirp, IPv4 only.  At SIGTERM it
+# checks lwIP's statistics and exits 3 if anything leaked; with
+# $IMAPTEST_LWIP_STATS set, its "lwip stats" lines are appended there.
+LWIP = "lwip" in IMAPD
 PASSWORD = "secret"
 
 
@@ -226,6 +231,11 @@ class Server:
             raise AssertionError("imapd ignored SIGTERM:\n" + self.log_text())
         self._reader.join(5)
         self.proc = None
+        stats = os.environ.get("IMAPTEST_LWIP_STATS")
+        if LWIP and stats:
+            with open(stats, "a") as f:
+                f.writelines(l for l in self.log_text().splitlines(True)
+                             if "lwip stats:" in l)
         if expect_rc is not None:
             assert rc == expect_rc, f"imapd exit code {rc}:\n{self.log_text()}"
         return rc
