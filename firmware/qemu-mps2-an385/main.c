@@ -6,7 +6,9 @@
  * SysTick clock, LAN9118, the flash image through semihosting.
  *
  * The command line comes from semihosting (tools/qemu-run passes it):
- *     --image PATH  [--allow-plaintext]  [--log-level N]
+ *     --image PATH  [--allow-plaintext]  [--tls]  [--log-level N]
+ * STARTTLS is offered when the image holds a certificate (imapctl cert
+ * gen); --tls also listens on 993 for implicit TLS.
  * A 'q' (or Ctrl-C) on the console is a clean stop: BYE to every session,
  * flush, unmount, print the high-water marks, exit 0.
  */
@@ -18,6 +20,7 @@
 #include "board_semihost.h"
 #include "firmware_log.h"
 #include "firmware_stats.h"
+#include "firmware_tls.h"
 #include "imap/imap.h"
 #include "lwip/init.h"
 #include "lwip/netif.h"
@@ -28,6 +31,7 @@
 #include "store/store.h"
 
 #define FW_IMAP_PORT 143
+#define FW_IMAPS_PORT 993
 #define FW_STOP_LINGER_MS 3000
 #define FW_CMDLINE_MAX 512
 #define FW_ARGS_MAX 16
@@ -46,6 +50,7 @@ u32_t sys_now(void)
 typedef struct fw_args {
     const char *image;
     bool allow_plaintext;
+    bool tls;             /* --tls: listen on 993 too (needs a certificate) */
 } fw_args_t;
 
 /* Splits the semihosting command line at spaces (paths have none). */
@@ -69,6 +74,8 @@ static int fw_parse_args(fw_args_t *a)
             a->image = argv[++i];
         else if (!strcmp(argv[i], "--allow-plaintext"))
             a->allow_plaintext = true;
+        else if (!strcmp(argv[i], "--tls"))
+            a->tls = true;
         else if (!strcmp(argv[i], "--log-level") && i + 1 < argc)
             fw_log_set_level(argv[++i][0] - '0');
     }
@@ -101,8 +108,6 @@ int main(void)
         return 2;
     }
     fw_logf(IMAP_LOG_DEBUG, "firmware for qemu-mps2-an385 booting");
-    if (!board_entropy_ok())
-        fw_logf(IMAP_LOG_WARN, "no entropy source: TLS stays off");
     fw_heap_init();
 
     if (board_flash_open(&fw_flash, args.image) != FLASH_OK)
@@ -114,6 +119,14 @@ int main(void)
         return 1;
     }
 
+    bool tls = fw_tls_setup(&fw_store);
+    if (args.tls && !tls) {
+        board_puts("imapd: TLS listener needs a certificate and entropy: "
+                   "none in the image (imapctl cert gen)\n");
+        store_unmount(&fw_store);
+        return 1;
+    }
+
     imap_config_t icfg = {
         .greeting_name = "imapd",
         .allow_plaintext = args.allow_plaintext,
@@ -122,10 +135,15 @@ int main(void)
     };
     imap_server_init(&fw_server, &fw_store, &icfg);
     fw_net_init();
-    if (lwip_raw_listen(&fw_server, FW_IMAP_PORT, board_now_ms()) != 0)
+    if (lwip_raw_listen(&fw_server, FW_IMAP_PORT, false, board_now_ms()) != 0)
         board_panic("cannot listen on port %d", FW_IMAP_PORT);
-    /* tools/qemu-run turns this into the host's forwarded address. */
+    if (args.tls &&
+        lwip_raw_listen(&fw_server, FW_IMAPS_PORT, true, board_now_ms()) != 0)
+        board_panic("cannot listen on port %d", FW_IMAPS_PORT);
+    /* tools/qemu-run turns these into the host's forwarded addresses. */
     board_printf("imapd: listening on 10.0.2.15:%d\n", FW_IMAP_PORT);
+    if (args.tls)
+        board_printf("imapd: listening on 10.0.2.15:%d (TLS)\n", FW_IMAPS_PORT);
 
     bool stopping = false;
     uint64_t stop_by = 0;

@@ -119,9 +119,9 @@ static void on_err(void *arg, err_t err)
     conn_free(c);
 }
 
+/* arg: non-NULL on an implicit-TLS listener (port 993). */
 static err_t on_accept(void *arg, struct tcp_pcb *pcb, err_t err)
 {
-    (void)arg;
     if (err != ERR_OK || pcb == NULL)
         return ERR_VAL;
     raw_conn_t *c = NULL;
@@ -166,7 +166,10 @@ static err_t on_accept(void *arg, struct tcp_pcb *pcb, err_t err)
     tcp_sent(pcb, on_sent);
     tcp_err(pcb, on_err);
     tcp_nagle_disable(pcb);
-    imap_session_open(raw_srv, sess_of(c), raw_now, peer);
+    if (arg != NULL)
+        imap_session_open_tls(raw_srv, sess_of(c), raw_now, peer);
+    else
+        imap_session_open(raw_srv, sess_of(c), raw_now, peer);
     int live = lwip_raw_live();
     if (live > raw_live_max)
         raw_live_max = live;
@@ -281,8 +284,10 @@ static bool conn_service(raw_conn_t *c, imap_session_t *s, uint64_t now)
 
 /* ---- Public -------------------------------------------------------------- */
 
-int lwip_raw_listen(imap_server_t *srv, uint16_t port, uint64_t now_ms)
+int lwip_raw_listen(imap_server_t *srv, uint16_t port, bool tls,
+                    uint64_t now_ms)
 {
+    static char tls_mark;
     raw_srv = srv;
     raw_now = now_ms;
     struct tcp_pcb *pcb = tcp_new_ip_type(IPADDR_TYPE_ANY);
@@ -297,6 +302,7 @@ int lwip_raw_listen(imap_server_t *srv, uint16_t port, uint64_t now_ms)
         tcp_close(pcb);
         return -1;
     }
+    tcp_arg(lpcb, tls ? &tls_mark : NULL);
     tcp_accept(lpcb, on_accept);
     return 0;
 }

@@ -23,8 +23,11 @@
 
 #include "imap/imap.h"
 
-/* Listens on port (any address) and serves it with srv; 0 or -1. */
-int lwip_raw_listen(imap_server_t *srv, uint16_t port, uint64_t now_ms);
+/* Listens on port (any address) and serves it with srv; with tls, each
+ * connection starts with the TLS handshake (implicit TLS, port 993; the
+ * engine's TLS layer does it, the port only moves bytes).  0 or -1. */
+int lwip_raw_listen(imap_server_t *srv, uint16_t port, bool tls,
+                    uint64_t now_ms);
 
 /* One round over every session; true when some session has work left
  * that needs no I/O (step again without sleeping). */
