@@ -75,6 +75,7 @@
 /* ---- TLS ---------------------------------------------------------------- */
 #define MBEDTLS_SSL_TLS_C
 #define MBEDTLS_SSL_SRV_C
+#define MBEDTLS_SSL_CLI_C                  /* unit tests' in-memory client only */
 #define MBEDTLS_SSL_PROTO_TLS1_2           /* and nothing older */
 #define MBEDTLS_KEY_EXCHANGE_ECDHE_ECDSA_ENABLED
 #define MBEDTLS_KEY_EXCHANGE_ECDHE_RSA_ENABLED
