@@ -1,3 +1,9 @@
 /* Options for the host daemon (Linux NAS/router): more sessions than the
  * embedded default; everything else as documented in src/imap_opts.h. */
 #define IMAP_MAX_SESSIONS 64
+
+/* Message structure (src/mime/mime.h): a 1,000-part message and 10,000-
+ * character header fields keep their full structure on the host. */
+#define IMAP_MIME_SUMMARY_MAX (96 * 1024)
+#define IMAP_MIME_FIELD_MAX 12288
+#define IMAP_MIME_DEPTH 24

@@ -167,6 +167,8 @@ void imap_append_start(imap_session_t *s, uint32_t mark, uint64_t n,
         return;
     }
     s->app_validity = mb.uidvalidity;
+    /* the structure summary is made as the message streams in */
+    mime_parse_init(&s->u.app.mp, s->u.app.sum, sizeof s->u.app.sum);
     if (!nonsync)
         imap_out_str(s, "+ Ready for literal data\r\n");
     imap_framer_drop(s, consumed);
@@ -197,6 +199,7 @@ void imap_append_data(imap_session_t *s)
         if (w == 0)
             return;   /* the store wants a whole chunk: wait for more */
         s->budget--;
+        mime_parse_feed(&s->u.app.mp, s->in, (size_t)w);
         imap_framer_drop(s, (uint32_t)w);
         s->app_rem -= (uint64_t)w;
     }
@@ -233,7 +236,14 @@ void imap_append_tail(imap_session_t *s, bool junk)
         s->tag[0] = 0;
         return;
     }
+    uint32_t mbox = s->app.mbox_id;
     r = store_append_finish(st, &s->app, &s->app_uid);
+    if (r >= 0) {
+        store_msg_t m;
+        uint32_t sl = mime_parse_finish(&s->u.app.mp);
+        if (sl > 0 && store_msg_get(st, mbox, s->app_uid, &m) >= 0)
+            r = store_msg_summary_set(st, &m, s->u.app.sum, sl);
+    }
     if (r >= 0)
         r = store_commit(st);
     if (r < 0) {

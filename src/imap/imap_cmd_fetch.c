@@ -74,7 +74,7 @@ static int add(imap_fetch_t *f, uint8_t kind, uint8_t sec, bool peek)
     if (kind == IMAP_FI_FLAGS)
         f->has_flags = true;
     if ((kind == IMAP_FI_RFC822 || kind == IMAP_FI_RFC822_TEXT ||
-         kind == IMAP_FI_BODY) && !peek)
+         kind == IMAP_FI_BODY || kind == IMAP_FI_BINARY) && !peek)
         f->want_seen = true;
     return 0;
 }
@@ -100,18 +100,52 @@ static const char *att(imap_parser_t *p, imap_fetch_t *f)
         return add(f, IMAP_FI_RFC822_HEADER, IMAP_SEC_HEADER, true) ? "Too many items" : NULL;
     if (imap_ieq(w, wl, "RFC822.TEXT"))
         return add(f, IMAP_FI_RFC822_TEXT, IMAP_SEC_TEXT, false) ? "Too many items" : NULL;
-    if (imap_ieq(w, wl, "ENVELOPE") || imap_ieq(w, wl, "BODYSTRUCTURE") ||
-        (imap_ieq(w, wl, "BODY") && imap_p_peek(p) != '['))
-        return "ENVELOPE and BODYSTRUCTURE are not yet supported";
-    if (!imap_ieq(w, wl, "BODY") && !imap_ieq(w, wl, "BODY.PEEK"))
+    if (imap_ieq(w, wl, "ENVELOPE"))
+        return add(f, IMAP_FI_ENVELOPE, 0, true) ? "Too many items" : NULL;
+    if (imap_ieq(w, wl, "BODYSTRUCTURE"))
+        return add(f, IMAP_FI_BODYSTRUCTURE, 0, true) ? "Too many items" : NULL;
+    if (imap_ieq(w, wl, "BODY") && imap_p_peek(p) != '[')
+        return add(f, IMAP_FI_BODYSIMPLE, 0, true) ? "Too many items" : NULL;
+    uint8_t kind = IMAP_FI_BODY;
+    if (imap_ieq(w, wl, "BINARY") || imap_ieq(w, wl, "BINARY.PEEK"))
+        kind = IMAP_FI_BINARY;
+    else if (imap_ieq(w, wl, "BINARY.SIZE"))
+        kind = IMAP_FI_BINARY_SIZE;
+    else if (!imap_ieq(w, wl, "BODY") && !imap_ieq(w, wl, "BODY.PEEK"))
         return "Unknown FETCH item";
-    peek = wl == 9;
+    peek = wl == 9 || wl == 11;
     if (!imap_p_char(p, '['))
         return "Invalid section";
     sl = word(p, &sw);
+    uint32_t path[IMAP_SECTION_PATH_MAX];
+    unsigned np = 0;
+    /* section-part: nz-number *("." nz-number), then "." and a text part */
+    while (sl > 0 && sw[0] >= '0' && sw[0] <= '9') {
+        uint32_t v = 0;
+        if (sw[0] == '0')
+            return "Invalid section";
+        while (sl > 0 && sw[0] >= '0' && sw[0] <= '9') {
+            if (v > 100000000u)
+                return "Invalid section";
+            v = v * 10 + (uint32_t)(sw[0] - '0');
+            sw++;
+            sl--;
+        }
+        if (np == IMAP_SECTION_PATH_MAX)
+            return "Section nested too deeply";
+        path[np++] = v;
+        if (sl == 0)
+            break;
+        if (sw[0] != '.' || sl == 1)
+            return "Invalid section";
+        sw++;
+        sl--;
+    }
     uint8_t sec;
     if (sl == 0)
         sec = IMAP_SEC_ALL;
+    else if (kind != IMAP_FI_BODY)
+        return "Invalid section";
     else if (imap_ieq(sw, sl, "HEADER"))
         sec = IMAP_SEC_HEADER;
     else if (imap_ieq(sw, sl, "TEXT"))
@@ -120,20 +154,22 @@ static const char *att(imap_parser_t *p, imap_fetch_t *f)
         sec = IMAP_SEC_HF;
     else if (imap_ieq(sw, sl, "HEADER.FIELDS.NOT"))
         sec = IMAP_SEC_HF_NOT;
-    else if (sw[0] >= '0' && sw[0] <= '9')
-        return "Body part sections are not yet supported";
+    else if (imap_ieq(sw, sl, "MIME") && np > 0)
+        sec = IMAP_SEC_MIME;
     else
         return "Invalid section";
-    if (add(f, IMAP_FI_BODY, sec, peek))
+    if (add(f, kind, sec, peek || kind == IMAP_FI_BINARY_SIZE))
         return "Too many items";
     imap_fitem_t *it = &f->items[f->nitems - 1];
+    it->npath = (uint8_t)np;
+    memcpy(it->path, path, np * sizeof path[0]);
     if (sec == IMAP_SEC_HF || sec == IMAP_SEC_HF_NOT) {
         if (!imap_p_sp(p) || !header_list(p, it))
             return "Invalid header list";
     }
     if (!imap_p_char(p, ']'))
         return "Invalid section";
-    if (imap_p_char(p, '<')) {
+    if (kind != IMAP_FI_BINARY_SIZE && imap_p_char(p, '<')) {
         if (!imap_p_number(p, &it->p_off) || !imap_p_char(p, '.') ||
             !imap_p_number(p, &it->p_len) || it->p_len == 0 ||
             !imap_p_char(p, '>'))
@@ -179,11 +215,11 @@ static long hf_produce(imap_session_t *s, imap_hfilt_t *h,
     while (!h->done) {
         if (h->mode == 3) { EMIT('\r'); h->mode = 4; continue; }
         if (h->mode == 4) { EMIT('\n'); h->done = true; break; }
-        if (h->raw >= m->hdr_size) {
+        if (h->raw >= h->lim) {
             h->mode = 3;
             continue;
         }
-        uint32_t n = m->hdr_size - h->raw, i = 0;
+        uint32_t n = h->lim - h->raw, i = 0;
         if (n > sizeof blk)
             n = sizeof blk;
         if (max_reads && reads++ == max_reads)
@@ -193,7 +229,7 @@ static long hf_produce(imap_session_t *s, imap_hfilt_t *h,
             return r < 0 ? r : STORE_ECORRUPT;
         if (h->mode == 0) {
             if (blk[0] == '\r' || blk[0] == '\n') {
-                h->raw = m->hdr_size;   /* the blank line ends the header */
+                h->raw = h->lim;   /* the blank line ends the header */
                 continue;
             }
             if (blk[0] == ' ' || blk[0] == '\t') {
@@ -237,14 +273,22 @@ static long hf_produce(imap_session_t *s, imap_hfilt_t *h,
 static void item_name(imap_session_t *s, const imap_fitem_t *it)
 {
     static const char *const secs[] = { "", "HEADER", "TEXT", "HEADER.FIELDS",
-                                        "HEADER.FIELDS.NOT" };
+                                        "HEADER.FIELDS.NOT", "MIME" };
     switch (it->kind) {
     case IMAP_FI_RFC822: imap_out_str(s, "RFC822"); return;
     case IMAP_FI_RFC822_HEADER: imap_out_str(s, "RFC822.HEADER"); return;
     case IMAP_FI_RFC822_TEXT: imap_out_str(s, "RFC822.TEXT"); return;
-    default: break;
+    case IMAP_FI_BINARY: imap_out_str(s, "BINARY["); break;
+    case IMAP_FI_BINARY_SIZE: imap_out_str(s, "BINARY.SIZE["); break;
+    default: imap_out_str(s, "BODY["); break;
     }
-    imap_out_str(s, "BODY[");
+    for (unsigned i = 0; i < it->npath; i++) {
+        if (i > 0)
+            imap_out(s, ".", 1);
+        imap_out_u32(s, it->path[i]);
+    }
+    if (it->npath > 0 && it->section != IMAP_SEC_ALL)
+        imap_out(s, ".", 1);
     imap_out_str(s, secs[it->section]);
     if (it->names != NULL) {
         const char *p = it->names, *end = it->names + it->names_len;
@@ -277,6 +321,100 @@ static void item_name(imap_session_t *s, const imap_fitem_t *it)
 static void lit_header(imap_session_t *s, const imap_fitem_t *it,
                        uint32_t base, uint32_t total);
 
+/* The current message's structure summary, loaded once per message. */
+static bool need_summary(imap_session_t *s)
+{
+    imap_fetch_t *f = &s->u.fetch;
+    if (!f->sum_ok)
+        f->sum_ok = imap_msg_summary(s, &f->msg, &f->mp, f->sum,
+                                     sizeof f->sum, &f->sum_len);
+    return f->sum_ok;
+}
+
+/* ---- BINARY: decoding on the fly ----------------------------------------- */
+
+/* Decoded bytes of [draw, dend) into dst; bytes before skip are only
+ * counted (f->dvpos).  dst NULL: count only. */
+static long bin_produce(imap_session_t *s, uint32_t skip, uint8_t *dst,
+                        uint32_t cap, unsigned max_reads, bool *nul)
+{
+    imap_fetch_t *f = &s->u.fetch;
+    uint8_t raw[512], tmp[512];
+    uint32_t w = 0;
+    unsigned reads = 0;
+
+    while (f->draw < f->dend) {
+        uint32_t n = f->dend - f->draw, used = 0, k, ocap = sizeof tmp;
+        bool out = dst != NULL && f->dvpos >= skip;
+        if (out && cap - w < 3)
+            break;
+        if (max_reads && reads++ == max_reads)
+            break;
+        if (n > sizeof raw)
+            n = sizeof raw;
+        if (out) {
+            ocap = cap - w < sizeof tmp ? cap - w : sizeof tmp;
+        } else if (dst != NULL && skip - f->dvpos < sizeof tmp) {
+            if (skip - f->dvpos < 3)
+                n = 1;   /* step over the skip point a byte at a time */
+            else
+                ocap = skip - f->dvpos;
+        }
+        long r = store_msg_read(imap_store(s), &f->msg, f->draw, raw, n);
+        if (r <= 0)
+            return r < 0 ? r : STORE_ECORRUPT;
+        k = mime_dec_run(&f->dec, raw, (uint32_t)r, &used, tmp, ocap);
+        if (used == 0 && k == 0)
+            break;
+        f->draw += used;
+        for (uint32_t i = 0; i < k; i++, f->dvpos++) {
+            if (nul != NULL && tmp[i] == 0)
+                *nul = true;
+            if (dst != NULL && f->dvpos >= skip && w < cap)
+                dst[w++] = tmp[i];
+        }
+    }
+    return (long)w;
+}
+
+/* Sets up f->draw/dend/dec for the part a BINARY item names; false: the
+ * part does not exist (NIL).  Unknown encoding: unknown_cte. */
+static bool bin_setup(imap_session_t *s, const imap_fitem_t *it, bool *unknown)
+{
+    imap_fetch_t *f = &s->u.fetch;
+    mime_part_t pt, in;
+    const char *v = NULL;
+    uint32_t vl = 0;
+    int cte;
+
+    *unknown = false;
+    if (!need_summary(s) ||
+        !mime_section(f->sum, f->sum_len, it->path, it->npath, &pt, &in))
+        return false;
+    if (it->npath == 0) {   /* the whole message: nothing to decode */
+        f->draw = 0;
+        f->dend = f->msg.size;
+        mime_dec_init(&f->dec, MIME_CTE_BINARY);
+    } else {
+        cte = mime_part_field(f->sum, &pt, MIME_F_CTE, &v, &vl)
+                  ? mime_cte_of(v, vl) : MIME_CTE_7BIT;
+        if (cte == MIME_CTE_UNKNOWN || (pt.kind != MIME_K_LEAF &&
+            (cte == MIME_CTE_B64 || cte == MIME_CTE_QP))) {
+            *unknown = true;
+            return false;
+        }
+        f->draw = pt.body_off;
+        f->dend = pt.body_end;
+        mime_dec_init(&f->dec, cte);
+    }
+    if (f->dend > f->msg.size)
+        f->dend = f->msg.size;
+    if (f->draw > f->dend)
+        f->draw = f->dend;
+    f->dvpos = 0;
+    return true;
+}
+
 /* Starts item it of the current message: small items are written whole,
  * literals get their header and the streaming state. */
 static int item_start(imap_session_t *s, const imap_fitem_t *it)
@@ -306,46 +444,184 @@ static int item_start(imap_session_t *s, const imap_fitem_t *it)
         imap_out_str(s, "RFC822.SIZE ");
         imap_out_u32(s, m->size);
         return 0;
+    case IMAP_FI_ENVELOPE:
+    case IMAP_FI_BODYSTRUCTURE:
+    case IMAP_FI_BODYSIMPLE:
+        imap_out_str(s, it->kind == IMAP_FI_ENVELOPE ? "ENVELOPE " :
+                        it->kind == IMAP_FI_BODY ? "BODY " :
+                        it->kind == IMAP_FI_BODYSTRUCTURE ? "BODYSTRUCTURE " :
+                        "BODY ");
+        if (!need_summary(s)) {
+            imap_out_str(s, "NIL");
+            f->failed = true;
+            return 0;
+        }
+        f->in_render = true;
+        f->rpos = 0;
+        return 0;
+    case IMAP_FI_BINARY:
+    case IMAP_FI_BINARY_SIZE: {
+        bool unknown;
+        if (!bin_setup(s, it, &unknown)) {
+            if (unknown)
+                f->unknown_cte = true;
+            item_name(s, it);
+            imap_out_str(s, " NIL");
+            return 0;
+        }
+        f->in_count = true;
+        f->bin = false;
+        return 0;
+    }
     default:
         break;
     }
-    switch (it->section) {
-    case IMAP_SEC_ALL: total = m->size; break;
-    case IMAP_SEC_HEADER: total = m->hdr_size; break;
-    case IMAP_SEC_TEXT: base = m->hdr_size; total = m->size - m->hdr_size; break;
-    default:
+    f->sec_hs = 0;
+    f->sec_he = m->hdr_size < m->size ? m->hdr_size : m->size;
+    if (it->npath > 0) {
+        mime_part_t pt, in;
+        if (!need_summary(s) ||
+            !mime_section(f->sum, f->sum_len, it->path, it->npath, &pt, &in)) {
+            item_name(s, it);
+            imap_out_str(s, " NIL");
+            return 0;
+        }
+        switch (it->section) {
+        case IMAP_SEC_ALL:
+            base = pt.body_off;
+            total = pt.body_end - pt.body_off;
+            break;
+        case IMAP_SEC_MIME:
+            base = pt.hdr_off;
+            total = pt.body_off - pt.hdr_off;
+            break;
+        case IMAP_SEC_HEADER:
+            base = in.hdr_off;
+            total = in.body_off - in.hdr_off;
+            break;
+        case IMAP_SEC_TEXT:
+            base = in.body_off;
+            total = in.body_end - in.body_off;
+            break;
+        default:
+            f->sec_hs = in.hdr_off;
+            f->sec_he = in.body_off;
+            break;
+        }
+        if (base > m->size || total > m->size - base)
+            base = total = 0;
+    } else {
+        switch (it->section) {
+        case IMAP_SEC_ALL: total = m->size; break;
+        case IMAP_SEC_HEADER: total = m->hdr_size; break;
+        case IMAP_SEC_TEXT: base = m->hdr_size; total = m->size - m->hdr_size; break;
+        default: break;
+        }
+        if (m->hdr_size > m->size)
+            total = base = 0;
+    }
+    if (it->section == IMAP_SEC_HF || it->section == IMAP_SEC_HF_NOT) {
         /* the filtered length is counted first, over several slices */
         memset(&f->hf, 0, sizeof f->hf);
+        f->hf.raw = f->sec_hs;
+        f->hf.lim = f->sec_he;
         f->in_count = true;
         return 0;
     }
-    if (m->hdr_size > m->size)
-        total = base = 0;
     lit_header(s, it, base, total);
     return 0;
 }
 
-/* Counts the HEADER.FIELDS result, then writes the literal's header. */
+/* Writes ENVELOPE/BODYSTRUCTURE/BODY text as the output buffer drains:
+ * the renderer is run again for each piece, skipping what was sent. */
+static int render_step(imap_session_t *s, const imap_fitem_t *it)
+{
+    imap_fetch_t *f = &s->u.fetch;
+    mime_part_t root;
+
+    if (!mime_part_at(f->sum, f->sum_len, MIME_SUM_HDR, &root)) {
+        f->in_render = false;
+        imap_out_str(s, "NIL");
+        return IMAP_R_DONE;
+    }
+    for (;;) {
+        uint32_t cap, total;
+        uint8_t *d;
+        if (s->budget == 0)
+            return IMAP_R_MORE;
+        d = imap_out_reserve(s, &cap);
+        if (cap < IMAP_LINE_RESERVE)
+            return IMAP_R_WAIT;
+        cap -= IMAP_LINE_RESERVE / 2;
+        mime_sink_t o = { d, cap, f->rpos, 0, 0 };
+        if (it->kind == IMAP_FI_ENVELOPE)
+            total = mime_render_envelope(f->sum, f->sum_len, &root, &o);
+        else
+            total = mime_render_body(f->sum, f->sum_len, &root,
+                                     it->kind == IMAP_FI_BODYSTRUCTURE, &o);
+        imap_out_commit(s, o.w);
+        f->rpos += o.w;
+        if (f->rpos >= total)
+            break;
+        s->budget--;
+    }
+    f->in_render = false;
+    return IMAP_R_DONE;
+}
+
+/* Counts the HEADER.FIELDS or BINARY result, then writes the literal's
+ * header (or BINARY.SIZE). */
 static int count_step(imap_session_t *s, const imap_fitem_t *it)
 {
     imap_fetch_t *f = &s->u.fetch;
     uint32_t total;
+    bool bin = it->kind == IMAP_FI_BINARY || it->kind == IMAP_FI_BINARY_SIZE;
+    bool nul = false;
 
-    while (!f->hf.done) {
-        if (s->budget == 0)
-            return IMAP_R_MORE;
-        s->budget--;
-        if (hf_produce(s, &f->hf, it, &f->msg, 0, NULL, 0, 8) < 0) {
-            f->corrupt = true;
-            f->failed = true;
-            break;
+    if (bin) {
+        while (f->draw < f->dend) {
+            if (s->budget == 0)
+                return IMAP_R_MORE;
+            s->budget--;
+            if (bin_produce(s, 0, NULL, 0, 8, &nul) < 0) {
+                f->corrupt = true;
+                f->failed = true;
+                break;
+            }
+        }
+    } else {
+        while (!f->hf.done) {
+            if (s->budget == 0)
+                return IMAP_R_MORE;
+            s->budget--;
+            if (hf_produce(s, &f->hf, it, &f->msg, 0, NULL, 0, 8) < 0) {
+                f->corrupt = true;
+                f->failed = true;
+                break;
+            }
         }
     }
     if (imap_out_free(s) < IMAP_LINE_RESERVE)
         return IMAP_R_WAIT;
+    f->in_count = false;
+    if (bin) {
+        bool unknown;
+        total = f->dvpos;
+        if (it->kind == IMAP_FI_BINARY_SIZE) {
+            item_name(s, it);
+            imap_out(s, " ", 1);
+            imap_out_u32(s, total);
+            return IMAP_R_DONE;
+        }
+        bin_setup(s, it, &unknown);   /* again from the start */
+        f->bin = true;
+        lit_header(s, it, 0, total);
+        return IMAP_R_DONE;
+    }
     total = f->hf.vpos;
     memset(&f->hf, 0, sizeof f->hf);
-    f->in_count = false;
+    f->hf.raw = f->sec_hs;
+    f->hf.lim = f->sec_he;
     lit_header(s, it, 0, total);
     return IMAP_R_DONE;
 }
@@ -394,6 +670,11 @@ static int item_stream(imap_session_t *s, const imap_fitem_t *it)
         if (f->corrupt) {
             memset(d, ' ', cap);
             r = cap;
+        } else if (f->bin) {
+            uint32_t skip = it->partial ? it->p_off : 0;
+            r = bin_produce(s, skip, d, cap, 0, NULL);
+            if (r == 0)
+                r = STORE_ECORRUPT;
         } else if (hf) {
             uint32_t skip = it->partial ? it->p_off : 0;
             r = hf_produce(s, &f->hf, it, &f->msg, skip, d, cap, 0);
@@ -415,6 +696,7 @@ static int item_stream(imap_session_t *s, const imap_fitem_t *it)
     }
     f->in_lit = false;
     f->corrupt = false;
+    f->bin = false;
     return IMAP_R_DONE;
 }
 
@@ -436,7 +718,9 @@ static int fetch_finish(imap_session_t *s)
             f->failed = true;
         }
     }
-    if (f->failed)
+    if (f->unknown_cte)
+        imap_out_tagged(s, "NO", "[UNKNOWN-CTE] Cannot decode a part's content transfer encoding");
+    else if (f->failed)
         imap_out_tagged(s, "NO", "[SERVERBUG] Some messages could not be read");
     else
         imap_out_tagged(s, "OK", s->uid ? "UID FETCH completed" : "FETCH completed");
@@ -468,6 +752,7 @@ static int fetch_body(imap_session_t *s, const char *set, uint32_t setlen)
             f->in_msg = true;
             f->item = 0;
             f->add_flags = false;
+            f->sum_ok = false;
             if (f->want_seen && !s->readonly && !(f->msg.flags & STORE_F_SEEN)) {
                 uint64_t ms = 0;
                 bool needs = false;
@@ -476,7 +761,8 @@ static int fetch_body(imap_session_t *s, const char *set, uint32_t setlen)
                     if (!it->peek && it->kind != IMAP_FI_RFC822_HEADER &&
                         (it->kind == IMAP_FI_RFC822 ||
                          it->kind == IMAP_FI_RFC822_TEXT ||
-                         it->kind == IMAP_FI_BODY))
+                         it->kind == IMAP_FI_BODY ||
+                         it->kind == IMAP_FI_BINARY))
                         needs = true;
                 }
                 if (needs &&
@@ -495,8 +781,20 @@ static int fetch_body(imap_session_t *s, const char *set, uint32_t setlen)
         }
         while (f->item < f->nitems) {
             const imap_fitem_t *it = &f->items[f->item];
-            if (f->in_count && (r = count_step(s, it)) != IMAP_R_DONE)
-                return r;
+            if (f->in_count) {
+                if ((r = count_step(s, it)) != IMAP_R_DONE)
+                    return r;
+                if (!f->in_lit) {   /* BINARY.SIZE: written whole */
+                    f->item++;
+                    continue;
+                }
+            }
+            if (f->in_render) {
+                if ((r = render_step(s, it)) != IMAP_R_DONE)
+                    return r;
+                f->item++;
+                continue;
+            }
             if (f->in_lit) {
                 r = item_stream(s, it);
                 if (r != IMAP_R_DONE)
@@ -509,7 +807,7 @@ static int fetch_body(imap_session_t *s, const char *set, uint32_t setlen)
             if (f->item > 0)
                 imap_out(s, " ", 1);
             item_start(s, it);
-            if (!f->in_lit && !f->in_count)
+            if (!f->in_lit && !f->in_count && !f->in_render)
                 f->item++;
         }
         if (imap_out_free(s) < IMAP_LINE_RESERVE)
@@ -583,7 +881,12 @@ int imap_cmd_fetch(imap_session_t *s, imap_parser_t *p)
             add(f, IMAP_FI_INTERNALDATE, 0, true);
             add(f, IMAP_FI_SIZE, 0, true);
         } else if (imap_ieq(w, wl, "ALL") || imap_ieq(w, wl, "FULL")) {
-            return bad(s, "ENVELOPE and BODYSTRUCTURE are not yet supported");
+            add(f, IMAP_FI_FLAGS, 0, true);
+            add(f, IMAP_FI_INTERNALDATE, 0, true);
+            add(f, IMAP_FI_SIZE, 0, true);
+            add(f, IMAP_FI_ENVELOPE, 0, true);
+            if (wl == 4)
+                add(f, IMAP_FI_BODYSIMPLE, 0, true);
         } else {
             p->pos = save;
             if ((why = att(p, f)) != NULL)
@@ -614,6 +917,10 @@ int imap_cmd_fetch(imap_session_t *s, imap_parser_t *p)
     f->failed = false;
     f->corrupt = false;
     f->dirty = false;
+    f->in_render = false;
+    f->unknown_cte = false;
+    f->bin = false;
+    f->sum_ok = false;
     f->star = imap_star(s, s->uid);
     imap_own_begin(s);
     s->run = run_fetch;

@@ -23,9 +23,10 @@ enum {
 /* FETCH item kinds and sections. */
 enum { IMAP_FI_FLAGS, IMAP_FI_UID, IMAP_FI_INTERNALDATE, IMAP_FI_SIZE,
        IMAP_FI_RFC822, IMAP_FI_RFC822_HEADER, IMAP_FI_RFC822_TEXT,
-       IMAP_FI_BODY };
+       IMAP_FI_BODY, IMAP_FI_ENVELOPE, IMAP_FI_BODYSTRUCTURE,
+       IMAP_FI_BODYSIMPLE, IMAP_FI_BINARY, IMAP_FI_BINARY_SIZE };
 enum { IMAP_SEC_ALL, IMAP_SEC_HEADER, IMAP_SEC_TEXT, IMAP_SEC_HF,
-       IMAP_SEC_HF_NOT };
+       IMAP_SEC_HF_NOT, IMAP_SEC_MIME };
 
 /* Output reserve a response line needs before it is started. */
 #define IMAP_LINE_RESERVE 1400u
@@ -186,6 +187,11 @@ void imap_own_begin(imap_session_t *s);
 void imap_own_slice(imap_session_t *s);
 void imap_own_note(imap_session_t *s, uint64_t modseq);
 void imap_own_end(imap_session_t *s);
+/* The structure summary of message m into buf (from the store, or parsed
+ * from the message when it has none); false when it cannot be had. */
+bool imap_msg_summary(imap_session_t *s, const store_msg_t *m,
+                      mime_parser_t *mp, uint8_t *buf, uint32_t cap,
+                      uint32_t *len);
 /* Message reading helpers for SEARCH and FETCH. */
 bool imap_msg_is_recent(imap_session_t *s, const store_msg_t *m);
 

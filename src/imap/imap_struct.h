@@ -5,7 +5,10 @@
 #ifndef IMAP_STRUCT_H
 #define IMAP_STRUCT_H
 
+#include "mime/mime.h"
+
 #define IMAP_TAG_MAX 64
+#define IMAP_SECTION_PATH_MAX 8    /* numbers in a section part (1.2.3...) */
 #define IMAP_HF_NAMES_MAX 16   /* field names in one HEADER.FIELDS list */
 
 struct imap_server {
@@ -24,11 +27,14 @@ typedef struct imap_fitem {
     char *names;                   /* HEADER.FIELDS names, NUL separated */
     uint16_t names_len;            /* bytes incl. the NULs */
     uint8_t nnames;
+    uint8_t npath;                 /* section part numbers (0: the message) */
+    uint32_t path[IMAP_SECTION_PATH_MAX];
 } imap_fitem_t;
 
 /* Streaming state of a HEADER.FIELDS filter over a raw header. */
 typedef struct imap_hfilt {
     uint32_t raw;                  /* next raw header byte to read */
+    uint32_t lim;                  /* end of the header (a part's too) */
     uint32_t vpos;                 /* filtered bytes produced so far */
     uint8_t mode;                  /* 0 line start, 1 copy line, 2 skip line */
     bool prev_incl;                /* decision of the last field (folding) */
@@ -56,7 +62,26 @@ typedef struct imap_fetch {
     imap_hfilt_t hf;
     bool corrupt;                  /* pad the rest of the literal */
     bool dirty;                    /* \Seen set, not yet committed */
+    /* structure (imap_fetch_mime.c) */
+    bool in_render;                /* ENVELOPE/BODYSTRUCTURE being written */
+    uint32_t rpos;                 /* its bytes already written */
+    bool sum_ok;                   /* sum holds the current message's */
+    uint32_t sum_len;
+    uint32_t sec_hs, sec_he;       /* header range of the current section */
+    bool bin;                      /* the literal is decoded (BINARY) */
+    bool unknown_cte;              /* some BINARY part could not be decoded */
+    mime_dec_t dec;
+    uint32_t draw, dend;           /* raw range being decoded */
+    uint32_t dvpos;                /* decoded bytes produced */
+    mime_parser_t mp;              /* summary of a message stored without */
+    uint8_t sum[IMAP_MIME_SUMMARY_MAX];
 } imap_fetch_t;
+
+/* APPEND: the structure parser the message streams through. */
+typedef struct imap_appcmd {
+    mime_parser_t mp;
+    uint8_t sum[IMAP_MIME_SUMMARY_MAX];
+} imap_appcmd_t;
 
 typedef struct imap_skey {
     uint8_t op;
@@ -186,6 +211,7 @@ struct imap_session {
         imap_xcmd_t xp;
         imap_selcmd_t sel;
         imap_renamecmd_t ren;
+        imap_appcmd_t app;
     } u;
 
     /* TLS (imap_tls.c): NULL while plaintext */

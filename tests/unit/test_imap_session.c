@@ -188,7 +188,7 @@ static void test_mail_flow(void **st)
     expect(0, "f FETCH 1 BODY.PEEK[]<5.6>\r\n", "BODY[]<5> {6}\r\n Alice)");
     expect(0, "f FETCH 2 RFC822.HEADER\r\n", "RFC822.HEADER {");
     expect(0, "f UID FETCH 1:* FLAGS\r\n", "* 2 FETCH (UID 2 FLAGS (\\Recent))");
-    expect(0, "f FETCH 1 ENVELOPE\r\n", "f BAD");
+    expect(0, "f FETCH 1 ENVELOPE\r\n", "ENVELOPE (\"Mon, 7 Feb 1994 21:52:25 -0800\" \"Hello there\"");
     expect(0, "x SEARCH FLAGGED\r\n", "* SEARCH 1\r\n");
     expect(0, "x SEARCH BODY needle\r\n", "* SEARCH 1 2\r\n");
     expect(0, "x SEARCH SUBJECT \"hello THERE\" NOT SEEN\r\n", "* SEARCH 2\r\n");
