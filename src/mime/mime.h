@@ -32,10 +32,10 @@
 #define IMAP_MIME_DEPTH 8            /* open entities (nesting levels) */
 #endif
 #ifndef IMAP_MIME_SUMMARY_MAX
-#define IMAP_MIME_SUMMARY_MAX 4096   /* bytes of one message's summary */
+#define IMAP_MIME_SUMMARY_MAX 2048   /* bytes of one message's summary */
 #endif
 #ifndef IMAP_MIME_FIELD_MAX
-#define IMAP_MIME_FIELD_MAX 1024     /* bytes of one unfolded header field */
+#define IMAP_MIME_FIELD_MAX 512      /* bytes of one unfolded header field */
 #endif
 #define MIME_BOUNDARY_MAX 76
 
