@@ -6,7 +6,8 @@
  *
  * Order matters: signals first (lwIP's threads start with them blocked),
  * then the image, lwIP and its DHCP lease, the stats baseline, the
- * listeners, the loop.  At the end every lwIP socket is closed and lwIP's
+ * listeners (plain, then implicit TLS), the loop.  TLS is the same layer
+ * and set-up code as the POSIX daemon's (firmware/imapd/imapd_tls.c).  At the end every lwIP socket is closed and lwIP's
  * statistics must show nothing left behind: a leak makes the exit code 3.
  */
 #include <errno.h>
@@ -18,10 +19,12 @@
 #include "flash_file.h"
 #include "imap/imap.h"
 #include "imapd_config.h"
+#include "imapd_tls.h"
 #include "lwport_loop.h"
 #include "lwport_stack.h"
 #include "posix_sys.h"
 #include "store/store.h"
+#include "tls/tls.h"
 
 static flash_file_t imapd_flash;
 static store_t imapd_store;
@@ -70,7 +73,7 @@ int main(int argc, char **argv)
     int rc = imapd_config_load(&cfg, argc, argv);
     if (rc != 0)
         return rc > 0 ? 0 : 2;
-    if (cfg.nlisten > LWPORT_LISTEN_MAX) {
+    if (cfg.nlisten + cfg.nlisten_tls > LWPORT_LISTEN_MAX) {
         fprintf(stderr, "imapd: too many listen addresses (at most %d on lwIP)\n",
                 LWPORT_LISTEN_MAX);
         return 2;
@@ -82,6 +85,16 @@ int main(int argc, char **argv)
         return 1;
     if (open_image(cfg.image) != 0)
         return 1;
+    bool tls = false;
+    if (imapd_tls_setup(&cfg, &imapd_store, &tls) != 0 ||
+        (cfg.nlisten_tls > 0 && !tls)) {
+        if (cfg.nlisten_tls > 0 && !tls)
+            fprintf(stderr, "imapd: TLS listener needs a certificate: none "
+                            "given (--cert/--key) nor in the image (imapctl "
+                            "cert gen)\n");
+        close_image();
+        return 1;
+    }
     if (lwport_stack_start(msg, sizeof(msg)) != 0) {
         fprintf(stderr, "imapd: %s\n", msg);
         close_image();
@@ -89,8 +102,11 @@ int main(int argc, char **argv)
     }
     lwport_stats_baseline();
 
-    for (size_t i = 0; i < cfg.nlisten; i++) {
-        int fd = lwport_stack_listen(cfg.listen[i], msg, sizeof(msg));
+    for (size_t i = 0; i < cfg.nlisten + cfg.nlisten_tls; i++) {
+        bool implicit = i >= cfg.nlisten;
+        const char *addr = implicit ? cfg.listen_tls[i - cfg.nlisten]
+                                    : cfg.listen[i];
+        int fd = lwport_stack_listen(addr, msg, sizeof(msg));
         if (fd < 0) {
             fprintf(stderr, "imapd: %s\n", msg);
             for (size_t k = 0; k < nfds; k++)
@@ -100,8 +116,11 @@ int main(int argc, char **argv)
             return 1;
         }
         fds[nfds++] = fd;
+        if (implicit)
+            lwport_loop_tls_listener(fd);
         /* Scripts and tests wait for this line. */
-        fprintf(stderr, "imapd: listening on %s\n", msg);
+        fprintf(stderr, "imapd: listening on %s%s\n", msg,
+                implicit ? " (TLS)" : "");
     }
 
     imap_config_t icfg = {
@@ -112,13 +131,16 @@ int main(int argc, char **argv)
     };
     imap_server_init(&imapd_server, &imapd_store, &icfg);
     if (!cfg.allow_plaintext)
-        posix_logf(IMAP_LOG_INFO, "plaintext login disabled (no TLS yet): "
-                   "use --allow-plaintext on a trusted network");
+        posix_logf(IMAP_LOG_INFO, "plaintext login disabled%s",
+                   tls ? ": log in after STARTTLS or on a TLS port"
+                       : " and no certificate (no TLS): use --allow-plaintext "
+                         "on a trusted network");
 
     rc = lwport_loop_run(&imapd_server, fds, nfds);
 
     for (size_t k = 0; k < nfds; k++)
         lwip_close(fds[k]);
+    tls_server_free();
     int urc = store_unmount(&imapd_store);
     flash_file_close(&imapd_flash);
     int src = lwport_stats_check();

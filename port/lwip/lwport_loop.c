@@ -46,6 +46,8 @@ typedef struct lwport_conn {
 static imap_session_t loop_sessions[IMAP_MAX_SESSIONS];
 static lwport_conn_t loop_conns[IMAP_MAX_SESSIONS];
 static struct pollfd loop_pfds[LWPORT_LISTEN_MAX + IMAP_MAX_SESSIONS];
+static int loop_tls_fds[LWPORT_LISTEN_MAX];
+static size_t loop_ntls;
 static volatile sig_atomic_t loop_signal;
 static bool loop_ready;
 
@@ -189,6 +191,20 @@ static bool conn_service(lwport_conn_t *c, imap_session_t *s, short revents,
     return true;
 }
 
+void lwport_loop_tls_listener(int fd)
+{
+    if (loop_ntls < LWPORT_LISTEN_MAX)
+        loop_tls_fds[loop_ntls++] = fd;
+}
+
+static bool loop_is_tls(int lfd)
+{
+    for (size_t i = 0; i < loop_ntls; i++)
+        if (loop_tls_fds[i] == lfd)
+            return true;
+    return false;
+}
+
 static void peer_str(const struct sockaddr_in *sa, char *buf, size_t cap)
 {
     char ip[IP4ADDR_STRLEN_MAX];
@@ -222,7 +238,8 @@ static void loop_accept(imap_server_t *srv, int lfd, uint64_t now)
         if (slot < 0) {
             char bye[256];
             size_t n = imap_server_busy_bye(bye, sizeof(bye));
-            (void)lwip_send(fd, bye, n, MSG_DONTWAIT);
+            if (!loop_is_tls(lfd))   /* a TLS client cannot read it */
+                (void)lwip_send(fd, bye, n, MSG_DONTWAIT);
             lwip_close(fd);
             posix_logf(IMAP_LOG_WARN, "%s: refused, all %d sessions in use",
                        peer, IMAP_MAX_SESSIONS);
@@ -234,7 +251,10 @@ static void loop_accept(imap_server_t *srv, int lfd, uint64_t now)
         c->fd = fd;
         c->pidx = -1;
         c->kick = true;          /* the greeting is waiting */
-        imap_session_open(srv, &loop_sessions[slot], now, peer);
+        if (loop_is_tls(lfd))
+            imap_session_open_tls(srv, &loop_sessions[slot], now, peer);
+        else
+            imap_session_open(srv, &loop_sessions[slot], now, peer);
     }
 }
 

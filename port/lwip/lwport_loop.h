@@ -24,4 +24,8 @@ int lwport_loop_init(void);
  * closed.  Returns 0 after a signal, -1 on a fatal error (logged). */
 int lwport_loop_run(imap_server_t *srv, const int *listen_fds, size_t nlisten);
 
+/* Marks a listening socket as implicit TLS (the 993 convention): its
+ * connections open with imap_session_open_tls().  Before lwport_loop_run. */
+void lwport_loop_tls_listener(int fd);
+
 #endif
