@@ -21,7 +21,7 @@ typedef struct check_ctx {
      * record first, then MSG, CHG, XPEND, XHIST, KW) */
     bool in_mbox;
     store_mbox_t mb;
-    uint32_t live, unseen, expunged, xpend, kws;
+    uint32_t live, unseen, expunged, xpend, xbyms, kws;
     uint32_t reported;
 } check_ctx_t;
 
@@ -43,7 +43,7 @@ static int mbox_done(check_ctx_t *cc)
         n += problem(cc, "mailbox message count differs from its messages", cc->mb.id);
     if (cc->unseen != cc->mb.unseen)
         n += problem(cc, "mailbox unseen count differs from its messages", cc->mb.id);
-    if (cc->xpend != cc->expunged)
+    if (cc->xpend != cc->expunged || cc->xbyms != cc->expunged)
         n += problem(cc, "expunge entries differ from expunged messages", cc->mb.id);
     if (cc->kws > cc->mb.nkeywords)
         n += problem(cc, "keywords beyond the mailbox's table", cc->mb.id);
@@ -102,7 +102,8 @@ static int check_entry(store_t *st, const uint8_t *key, const uint8_t *val,
         if (id != 0 || st_mbox_load(st, owner, &cc->mb) < 0)
             return n + problem(cc, "bad mailbox record", owner);
         cc->in_mbox = true;
-        cc->live = cc->unseen = cc->expunged = cc->xpend = cc->kws = 0;
+        cc->live = cc->unseen = cc->expunged = cc->xpend = cc->xbyms = 0;
+        cc->kws = 0;
         return n;
     }
     if (kind < K_MBOX)
@@ -134,6 +135,12 @@ static int check_entry(store_t *st, const uint8_t *key, const uint8_t *val,
             n += problem(cc, "bad keyword entry", id);
         return n;
     case K_XHIST:
+        return n;
+    case K_XBYMS:
+        cc->xbyms++;
+        if (vlen != 4 || st_msg_load(st, owner, st_get32(val), &m) < 0 ||
+            m.xmodseq != id)
+            n += problem(cc, "expunge entry without its expunged message", id);
         return n;
     default:
         return n + problem(cc, "unknown index entry", kind);

@@ -268,6 +268,7 @@ int store_mount(store_t *st, const flash_dev_t *dev)
     if (!st || !dev)
         return STORE_EINVAL;
     memset(st, 0, sizeof *st);
+    st->tree_ver = 1;  /* the zeroed rank cache is not valid */
     if (geo_ok(&dev->geo) < 0)
         return STORE_EINVAL;
     ckpt_t c, best = { 0 };

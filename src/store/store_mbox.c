@@ -198,7 +198,8 @@ int store_mbox_get(store_t *st, uint32_t mbox_id, store_mbox_t *out)
 
 int st_mbox_delete_all(store_t *st, uint32_t mbox_id)
 {
-    static const uint8_t kinds[] = { K_MSG, K_CHG, K_XPEND, K_XHIST, K_KW };
+    static const uint8_t kinds[] = { K_MSG, K_CHG, K_XPEND, K_XHIST, K_KW,
+                                     K_XBYMS };
     /* the record itself (id, MBOX, 0) goes last, in store_mbox_delete */
     for (unsigned i = 0; i < sizeof kinds; i++) {
         int rc = st_delete_kind(st, mbox_id, kinds[i]);
@@ -334,42 +335,45 @@ int store_mbox_purge(store_t *st, uint32_t mbox_id, uint64_t upto)
     rc = st_mbox_load(st, mbox_id, &mb);
     if (rc < 0)
         return rc;
-    uint64_t uid = 0;
+    /* the pending expunges in xmodseq order: exactly those up to upto */
     for (;;) {
         uint8_t v[VAL_MAX], k[KEY_SIZE];
         size_t vl;
-        rc = st_seek_kind(st, mbox_id, K_XPEND, uid, &uid, v, &vl);
-        if (rc == STORE_ENOENT)
+        uint64_t xmodseq, uid;
+        rc = st_seek_kind(st, mbox_id, K_XBYMS, 0, &xmodseq, v, &vl);
+        if (rc == STORE_ENOENT || (rc == STORE_OK && xmodseq > upto))
             return STORE_OK;
         if (rc < 0)
             return st_fail(st, rc);
-        if (vl != 8)
+        if (vl != 4)
             return st_fail(st, STORE_ECORRUPT);
-        uint64_t xmodseq = st_get64(v);
-        if (xmodseq <= upto) {
-            store_msg_t m;
-            rc = st_msg_load(st, mbox_id, (uint32_t)uid, &m);
-            if (rc == STORE_OK) {
-                key_make(k, mbox_id, K_CHG, m.modseq);
-                rc = tree_del(st, k);
-                if (rc == STORE_OK || rc == STORE_ENOENT) {
-                    key_make(k, mbox_id, K_MSG, uid);
-                    rc = tree_del(st, k);
-                }
-            }
-            if (rc < 0 && rc != STORE_ENOENT)
-                return st_fail(st, rc);
-            key_make(k, mbox_id, K_XPEND, uid);
+        uid = st_get32(v);
+        key_make(k, mbox_id, K_XBYMS, xmodseq);
+        rc = tree_del(st, k);
+        if (rc < 0)
+            return st_fail(st, rc);
+        st_put64(v, xmodseq);
+        store_msg_t m;
+        rc = st_msg_load(st, mbox_id, (uint32_t)uid, &m);
+        if (rc == STORE_OK) {
+            key_make(k, mbox_id, K_CHG, m.modseq);
             rc = tree_del(st, k);
-            if (rc == STORE_OK) {
-                key_make(k, mbox_id, K_XHIST, uid);
-                rc = tree_put(st, k, v, 8);
+            if (rc == STORE_OK || rc == STORE_ENOENT) {
+                key_make(k, mbox_id, K_MSG, uid);
+                rc = tree_del(st, k);
             }
-            if (rc < 0)
-                return st_fail(st, rc);
-            st->pending = true;
         }
-        uid++;
+        if (rc < 0 && rc != STORE_ENOENT)
+            return st_fail(st, rc);
+        key_make(k, mbox_id, K_XPEND, uid);
+        rc = tree_del(st, k);
+        if (rc == STORE_OK) {
+            key_make(k, mbox_id, K_XHIST, uid);
+            rc = tree_put(st, k, v, 8);
+        }
+        if (rc < 0 && rc != STORE_ENOENT)
+            return st_fail(st, rc);
+        st->pending = true;
     }
 }
 

@@ -495,6 +495,12 @@ int store_msg_expunge(store_t *st, uint32_t mbox_id, uint32_t uid)
     rc = st_msg_save(st, mbox_id, &m);
     if (rc == STORE_OK) {
         rc = tree_put(st, k, v, 8);
+        if (rc == STORE_OK) {
+            uint8_t u4[4];
+            key_make(k, mbox_id, K_XBYMS, m.xmodseq);
+            st_put32(u4, uid);
+            rc = tree_put(st, k, u4, 4);
+        }
         if (rc < 0)
             return st_fail(st, rc);
         rc = st_mbox_save(st, &mb);

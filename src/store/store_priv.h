@@ -40,6 +40,9 @@ enum {
     K_XPEND = 18,    /* owner mailbox, id = uid: xmodseq (pending expunge) */
     K_XHIST = 19,    /* owner mailbox, id = uid: xmodseq (purged, QRESYNC) */
     K_KW = 20,       /* owner mailbox, id = index: keyword name */
+    K_XBYMS = 21,    /* owner mailbox, id = xmodseq: uid (pending expunges
+                        by modseq: the few a view has not announced, and
+                        what a purge removes, without a walk) */
 };
 #define KEY_SIZE 16
 #define VAL_MAX 255
@@ -156,6 +159,9 @@ int tree_walk(store_t *st,
                         void *),
               void *ctx);
 
+/* Rank of the first possible key of (owner, kind), cached until the
+ * index changes. */
+int st_kind_start(store_t *st, uint32_t owner, uint8_t kind, uint64_t *rank);
 /* Seek limited to one (owner, kind): the first entry with id >= from. */
 int st_seek_kind(store_t *st, uint32_t owner, uint8_t kind, uint64_t from,
                  uint64_t *id_out, uint8_t *val, size_t *vlen);

@@ -88,6 +88,16 @@ struct store {
     uint64_t ok_chunk;           /* data chunk whose CRC was last verified */
     uint32_t stamp;
 
+    /* ranks of a few (owner, kind) starts, valid while tree_ver holds:
+     * a FETCH over a view asks for the same ones for every message */
+    uint32_t tree_ver;           /* bumped by every index change */
+    struct {
+        uint32_t ver, owner;
+        uint8_t kind;
+        uint64_t rank;
+    } rank_cache[4];
+    uint8_t rank_next;
+
     uint8_t wbuf[STORE_WBUF_SIZE];
     uint8_t scratch[STORE_SCRATCH_SIZE];
     /* the cache, plus one transient slot for lookups that find every

@@ -121,19 +121,28 @@ static int slot_write(store_t *st, int s)
 
 #define T_SLOT STORE_CACHE_SLOTS  /* the transient slot */
 
-/* A slot for a node: a free one, else the least recently used clean one,
+/* A slot for a node: a free one, else a clean one (see below),
  * else (may_flush) a dirty node without dirty children written out, else
  * (!may_flush) the transient slot. */
 static int slot_alloc(store_t *st, bool may_flush)
 {
+    /* the clean node unused longest, where an internal node's age counts
+     * a quarter per level: every descent passes the root and a few
+     * internal nodes again, while leaves change */
     int best = -1;
+    uint32_t best_age = 0;
     for (int i = 0; i < STORE_CACHE_SLOTS; i++) {
         store_slot_t *n = &st->slot[i];
         if (!n->used)
             return i;
-        if (!n->dirty && !n->pin &&
-            (best < 0 || (int32_t)(n->stamp - st->slot[best].stamp) < 0))
+        if (n->dirty || n->pin)
+            continue;
+        unsigned lv = n_level(n->buf);
+        uint32_t age = (st->stamp - n->stamp) >> (lv < 8 ? 2 * lv : 16);
+        if (best < 0 || age > best_age) {
             best = i;
+            best_age = age;
+        }
     }
     if (best >= 0) {
         st->slot[best].used = 0;
@@ -253,6 +262,7 @@ void tree_reset(store_t *st)
 
 void tree_drop(store_t *st)
 {
+    st->tree_ver++;
     for (int i = 0; i < STORE_CACHE_SLOTS; i++) {
         if (st->slot[i].dirty)
             st->slot[i].used = 0;
@@ -423,6 +433,27 @@ int tree_seek(store_t *st, const uint8_t *key, uint8_t *kout, uint8_t *val,
     uint64_t r;
     int rc = tree_rank(st, key, &r);
     return rc < 0 ? rc : tree_select(st, r, kout, val, vlen);
+}
+
+int st_kind_start(store_t *st, uint32_t owner, uint8_t kind, uint64_t *rank)
+{
+    for (int i = 0; i < 4; i++)
+        if (st->rank_cache[i].ver == st->tree_ver &&
+            st->rank_cache[i].owner == owner && st->rank_cache[i].kind == kind) {
+            *rank = st->rank_cache[i].rank;
+            return STORE_OK;
+        }
+    uint8_t k[KEY_SIZE];
+    key_make(k, owner, kind, 0);
+    int rc = tree_rank(st, k, rank);
+    if (rc < 0)
+        return rc;
+    int i = st->rank_next++ & 3;
+    st->rank_cache[i].ver = st->tree_ver;
+    st->rank_cache[i].owner = owner;
+    st->rank_cache[i].kind = kind;
+    st->rank_cache[i].rank = *rank;
+    return STORE_OK;
 }
 
 int st_seek_kind(store_t *st, uint32_t owner, uint8_t kind, uint64_t from,
@@ -684,6 +715,7 @@ int tree_put(store_t *st, const uint8_t *key, const void *val, size_t vlen)
 {
     if (vlen > VAL_MAX)
         return STORE_EINVAL;
+    st->tree_ver++;
     int rc = put_inner(st, key, val, vlen);
     unpin_all(st);
     return rc;
@@ -762,6 +794,7 @@ static int del_inner(store_t *st, const uint8_t *key)
 
 int tree_del(store_t *st, const uint8_t *key)
 {
+    st->tree_ver++;
     int rc = tree_get(st, key, NULL, NULL);
     if (rc < 0)
         return rc;

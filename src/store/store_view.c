@@ -35,6 +35,46 @@ static int excluded(store_t *st, const store_view_t *v, uint32_t uid,
     return STORE_OK;
 }
 
+/* Announced expunges (excluded from the view) with uid <= u:
+ *   (pending expunges with uid <= u: a rank difference)
+ * - (those the view has not announced, xmodseq > xsync, uid <= u: found
+ *    through the by-modseq index, where they are the few at the end). */
+static int excl_le(store_t *st, const store_view_t *v, uint32_t u,
+                   uint64_t *x)
+{
+    uint8_t k[KEY_SIZE], ko[KEY_SIZE], val[VAL_MAX];
+    uint64_t r0, r1, rx, rend;
+    size_t vl;
+    *x = 0;
+    if (u >= v->uidnext)
+        u = v->uidnext - 1;
+    int rc = st_kind_start(st, v->mbox_id, K_XPEND, &r0);
+    if (rc == STORE_OK)
+        rc = st_kind_start(st, v->mbox_id, K_XPEND + 1, &rend);
+    if (rc < 0 || r0 == rend)
+        return rc;  /* no pending expunges at all */
+    key_make(k, v->mbox_id, K_XPEND, (uint64_t)u + 1);
+    rc = tree_rank(st, k, &r1);
+    if (rc < 0)
+        return rc;
+    uint64_t n = r1 - r0;
+    key_make(k, v->mbox_id, K_XBYMS, v->xsync + 1);
+    rc = tree_rank(st, k, &rx);
+    for (; rc == STORE_OK && n; rx++) {
+        rc = tree_select(st, rx, ko, val, &vl);
+        if (rc < 0 || key_owner(ko) != v->mbox_id || key_kind(ko) != K_XBYMS)
+            break;
+        if (vl != 4)
+            return STORE_ECORRUPT;
+        if (st_get32(val) <= u)
+            n--;
+    }
+    if (rc < 0 && rc != STORE_ENOENT)
+        return rc;
+    *x = n;
+    return STORE_OK;
+}
+
 /* Messages of the view with lo <= uid < hi. */
 static int count_between(store_t *st, const store_view_t *v, uint32_t lo,
                          uint32_t hi, uint32_t *n)
@@ -45,32 +85,21 @@ static int count_between(store_t *st, const store_view_t *v, uint32_t lo,
     if (lo >= hi)
         return STORE_OK;
     uint8_t k[KEY_SIZE];
-    uint64_t r1, r2;
+    uint64_t r1, r2, x1 = 0, x2;
     key_make(k, v->mbox_id, K_MSG, lo);
     int rc = tree_rank(st, k, &r1);
-    if (rc < 0)
-        return rc;
-    key_make(k, v->mbox_id, K_MSG, hi);
-    rc = tree_rank(st, k, &r2);
-    if (rc < 0)
-        return rc;
-    uint64_t total = r2 - r1;
-    uint64_t from = lo, uid;
-    for (;;) {
-        uint8_t val[VAL_MAX];
-        size_t vl;
-        rc = st_seek_kind(st, v->mbox_id, K_XPEND, from, &uid, val, &vl);
-        if (rc == STORE_ENOENT || (rc == STORE_OK && uid >= hi))
-            break;
-        if (rc < 0)
-            return rc;
-        if (vl != 8)
-            return STORE_ECORRUPT;
-        if (st_get64(val) <= v->xsync && total)
-            total--;
-        from = uid + 1;
+    if (rc == STORE_OK) {
+        key_make(k, v->mbox_id, K_MSG, hi);
+        rc = tree_rank(st, k, &r2);
     }
-    *n = (uint32_t)total;
+    if (rc == STORE_OK && lo > 0)
+        rc = excl_le(st, v, lo - 1, &x1);
+    if (rc == STORE_OK)
+        rc = excl_le(st, v, hi - 1, &x2);
+    if (rc < 0)
+        return rc;
+    uint64_t total = r2 - r1, x = x2 - x1;
+    *n = (uint32_t)(total > x ? total - x : 0);
     return STORE_OK;
 }
 
@@ -139,15 +168,16 @@ int store_view_get(store_t *st, const store_view_t *v, uint32_t seq,
         return rc;
     if (seq == 0 || seq > v->count)
         return STORE_ENOENT;
-    uint8_t k[KEY_SIZE];
+    uint8_t ko[KEY_SIZE];
     uint64_t base;
-    key_make(k, v->mbox_id, K_MSG, 0);
-    rc = tree_rank(st, k, &base);
+    rc = st_kind_start(st, v->mbox_id, K_MSG, &base);
     if (rc < 0)
         return rc;
+    /* j: position among all the mailbox's messages; j - (announced
+     * expunges up to j) must be seq, on a message that is not one: each
+     * round moves j past the expunges it found, a few rounds at most */
     uint64_t j = seq;
     for (uint32_t guard = 0; guard <= v->count + 64u; guard++) {
-        uint8_t ko[KEY_SIZE];
         rc = tree_select(st, base + j - 1, ko, NULL, NULL);
         if (rc < 0)
             return rc;
@@ -155,18 +185,16 @@ int store_view_get(store_t *st, const store_view_t *v, uint32_t seq,
         if (key_owner(ko) != v->mbox_id || key_kind(ko) != K_MSG ||
             uid >= v->uidnext)
             return STORE_ENOENT;
-        uint32_t below;  /* view messages with uid' <= uid */
-        rc = count_between(st, v, 0, uid + 1, &below);
-        if (rc < 0)
-            return rc;
-        uint64_t x = j - below;  /* announced expunges up to uid */
+        uint64_t x;
         bool ex;
-        rc = excluded(st, v, uid, &ex);
+        rc = excl_le(st, v, uid, &x);
+        if (rc == STORE_OK)
+            rc = excluded(st, v, uid, &ex);
         if (rc < 0)
             return rc;
-        if (below == seq && !ex)
+        if (j - x == seq && !ex)
             return st_msg_load(st, v->mbox_id, uid, out);
-        j = below >= seq ? j + 1 : seq + x;
+        j = j - x >= seq ? j + 1 : seq + x;
     }
     return STORE_ECORRUPT;
 }
