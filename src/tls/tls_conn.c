@@ -86,6 +86,9 @@ tls_conn_t *tls_conn_open(void)
     if (c == NULL)
         return NULL;
     memset(c, 0, offsetof(tls_conn_t, rx));
+    /* the high-water mark from here on is this connection's set-up and
+     * handshake (the figure docs/TLS.md quotes, one connection at a time) */
+    tls_heap_peak_reset();
     mbedtls_ssl_init(&c->ssl);
     /* allocates the record buffers from the static heap */
     if (mbedtls_ssl_setup(&c->ssl, tls_server_conf()) != 0) {
@@ -98,9 +101,6 @@ tls_conn_t *tls_conn_open(void)
     if (tls_server_chain_fits())
         shrink_out(c);
     c->used = true;
-    /* the high-water mark from here on is this handshake's (the figure
-     * docs/TLS.md quotes, measured one connection at a time) */
-    tls_heap_peak_reset();
     return c;
 }
 
