@@ -365,3 +365,59 @@ def test_handshake_timeout(tls_server):
     assert 15 <= took, took
     s.close()
     tls_server.wait_log("TLS handshake timeout")
+
+
+# ---- daemon life cycle -----------------------------------------------------------
+
+def test_sigterm_sends_bye_inside_tls(image):
+    srv = TlsServer(tls_image(image)).start()
+    c = imaplib.IMAP4_SSL("127.0.0.1", srv.tls_port, ssl_context=client_ctx())
+    c.login("alice", imaptest.PASSWORD)
+    c.select("INBOX")
+    t = TlsRaw(srv.tls_port)
+    t.handshake()
+    assert t.read_line().startswith(b"* OK")
+    srv.stop()          # exit code 0 (ASan: no leak)
+    assert t.read_line().startswith(b"* BYE")
+    t.close()
+
+
+def test_config_file_tls_keys(tmp_path, image):
+    tls_image(image)
+    rkey, rcert = tmp_path / "k.pem", tmp_path / "c.pem"
+    subprocess.run([OPENSSL, "req", "-x509", "-newkey", "ec", "-pkeyopt",
+                    "ec_paramgen_curve:P-256", "-nodes", "-keyout", str(rkey),
+                    "-out", str(rcert), "-days", "2", "-subj", "/CN=conf"],
+                   check=True, capture_output=True)
+    conf = tmp_path / "imapd.conf"
+    conf.write_text(f"image = {image}\nlisten = 127.0.0.1:0\n"
+                    f"listen_tls = 127.0.0.1:0\ncert = {rcert}\nkey = {rkey}\n")
+    srv = imaptest.Server(image, allow_plaintext=False,
+                          args=["--config", str(conf)])
+    # the file's listen addresses: the command line has its own plain one
+    srv.cmd = [imaptest.IMAPD, "--config", str(conf), "--log-level", "debug"]
+    with srv:
+        port = int(srv.wait_log(r"listening on 127\.0\.0\.1:(\d+) \(TLS\)").group(1))
+        with socket.create_connection(("127.0.0.1", port)) as s:
+            with client_ctx().wrap_socket(s) as ts:
+                cert = ts.getpeercert(binary_form=True)
+                assert ts.recv(100).startswith(b"* OK")
+        pem = open(rcert).read()
+        assert ssl.DER_cert_to_PEM_cert(cert).split() == pem.split()
+    r = subprocess.run([imaptest.IMAPD, "--image", image, "--listen",
+                        "127.0.0.1:0", "--cert", str(rcert)],
+                       capture_output=True, text=True, timeout=30 * imaptest.SLOW)
+    assert r.returncode != 0 and "--key" in r.stderr
+
+
+def test_pipelined_commands_inside_tls(tls_server):
+    t = TlsRaw(tls_server.tls_port)
+    t.handshake()
+    t.read_line()
+    script = b"a LOGIN alice " + imaptest.PASSWORD.encode() + b"\r\n"
+    script += b"".join(b"n%d NOOP\r\n" % i for i in range(300))
+    script += b"z LOGOUT\r\n"
+    t.send(script)
+    lines = t.until_tagged(b"z")
+    assert sum(1 for l in lines if re.match(rb"n\d+ OK", l)) == 300
+    t.close()
