@@ -294,7 +294,7 @@ static bool scan_jump(store_t *st, log_scan_t *sc)
 int log_scan(store_t *st, log_scan_t *sc)
 {
     uint8_t h[REC_HDR];
-    uint8_t p[8 + STATE_SIZE];
+    uint8_t p[256];  /* >= 8 + STATE_SIZE: a whole commit record */
     sc->found = false;
     sc->v_end = sc->pos;
     for (;;) {
