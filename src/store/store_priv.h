@@ -31,7 +31,9 @@ enum {
     K_USER = 1,      /* owner 0, id = name hash: user record */
     K_MBOXNAME = 3,  /* owner user, id = name hash: mailbox id */
     K_SUB = 4,       /* owner user, id = name hash: subscribed name */
-    /* 8: named blobs (store_blob.c: TLS certificate and key) */
+    /* 8: named blobs (store_blob.c: TLS certificate and key)
+     * 9: message structure summaries (store_summary.c), keyed by data
+     *    address, chunk number in the key's pad bytes */
     K_MBOX = 15,     /* owner mailbox, id 0: mailbox record (next to its
                         messages: an append touches nearby index paths) */
     K_MSG = 16,      /* owner mailbox, id = uid: message record */
