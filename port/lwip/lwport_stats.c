@@ -153,8 +153,12 @@ int lwport_stats_check(void)
         posix_logf(IMAP_LOG_INFO, "lwip stats: pool %s max %u of %u, err %u",
                    stats_pool_name[i], (unsigned)m->max, (unsigned)m->avail,
                    (unsigned)m->err);
-        dry += m->err != 0;
+        /* An empty PCB pool first recycles a TIME_WAIT PCB: only a
+         * connection lwIP could not take at all (tcp memerr) is dry. */
+        if (i != MEMP_TCP_PCB)
+            dry += m->err != 0;
     }
+    dry += lwip_stats.tcp.memerr != 0;
     posix_logf(IMAP_LOG_INFO, "lwip stats: heap max %lu of %lu B, err %u",
                (unsigned long)lwip_stats.mem.max,
                (unsigned long)lwip_stats.mem.avail, (unsigned)lwip_stats.mem.err);

@@ -234,6 +234,7 @@ class Server:
         stats = os.environ.get("IMAPTEST_LWIP_STATS")
         if LWIP and stats:
             with open(stats, "a") as f:
+                f.write(f"# {os.path.basename(self.cmd[0])}\n")
                 f.writelines(l for l in self.log_text().splitlines(True)
                              if "lwip stats:" in l)
         if expect_rc is not None:

@@ -1,4 +1,4 @@
-"""Fixtures of the lwIP suite: the tiny-pools daemon ($IMAPD_TINY_BIN)."""
+"""Fixtures of the lwIP suite: a seeded image."""
 import os
 import sys
 
@@ -6,9 +6,6 @@ import pytest
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 import imaptest  # noqa: E402
-
-TINY = os.environ.get("IMAPD_TINY_BIN") or os.path.join(
-    imaptest.ROOT, "build/host-lwip/bin/imapd-tiny")
 
 
 @pytest.fixture

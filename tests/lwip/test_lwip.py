@@ -11,7 +11,10 @@ import time
 import pytest
 
 import imaptest
-from conftest import TINY
+
+# The tiny-pools build of the same daemon (ctest sets $IMAPD_TINY_BIN).
+TINY = os.environ.get("IMAPD_TINY_BIN") or os.path.join(
+    os.path.dirname(imaptest.IMAPD), "imapd-tiny")
 
 pytestmark = pytest.mark.skipif(not imaptest.LWIP,
                                 reason="the daemon on lwIP only")
