@@ -54,6 +54,11 @@ void tls_heap_init(void);
 /* Loads the certificate and key, seeds the DRBG.  TLS_OK, or TLS_CONFIG
  * with a reason in err (NUL terminated). */
 int tls_server_init(const tls_config_t *cfg, char *err, size_t errcap);
+/* Parses a chain and a key as tls_server_init would and checks that the
+ * key belongs to the first certificate (imapctl cert import).  TLS_OK, or
+ * TLS_CONFIG with a reason in err.  Allocates through mbedTLS's calloc. */
+int tls_check_pair(const uint8_t *cert, size_t cert_len, const uint8_t *key,
+                   size_t key_len, char *err, size_t errcap);
 /* True once tls_server_init succeeded: STARTTLS and implicit TLS work. */
 bool tls_server_ready(void);
 /* Frees the certificate, key and DRBG (all connections closed first). */

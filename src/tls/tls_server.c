@@ -10,6 +10,7 @@
 
 #include "tls/tls_int.h"
 
+#include "mbedtls/asn1.h"
 #include "mbedtls/ctr_drbg.h"
 #include "mbedtls/error.h"
 #include "mbedtls/platform.h"
@@ -66,9 +67,33 @@ static bool is_pem(const uint8_t *p, size_t n)
     return false;
 }
 
+/* A DER chain is certificates back to back: one SEQUENCE each. */
+static int parse_der_chain(mbedtls_x509_crt *chain, const uint8_t *p,
+                           size_t n)
+{
+    int rc = MBEDTLS_ERR_X509_INVALID_FORMAT;
+    while (n > 0) {
+        unsigned char *q = (unsigned char *)(uintptr_t)p, *body;
+        size_t len;
+        body = q;
+        if (mbedtls_asn1_get_tag(&body, q + n, &len,
+                                 MBEDTLS_ASN1_CONSTRUCTED |
+                                 MBEDTLS_ASN1_SEQUENCE) != 0)
+            return MBEDTLS_ERR_X509_INVALID_FORMAT;
+        len += (size_t)(body - q);
+        rc = mbedtls_x509_crt_parse_der(chain, p, len);
+        if (rc != 0)
+            return rc;
+        p += len;
+        n -= len;
+    }
+    return rc;
+}
+
 /* PEM parsers want a NUL terminated buffer (its length counting the NUL);
  * caller memory need not have one, so parse from a heap copy. */
-static int parse_blob(const uint8_t *p, size_t n, bool cert)
+static int parse_blob(mbedtls_x509_crt *chain, mbedtls_pk_context *key,
+                      const uint8_t *p, size_t n)
 {
     unsigned char *copy = NULL;
     const unsigned char *q = p;
@@ -83,10 +108,12 @@ static int parse_blob(const uint8_t *p, size_t n, bool cert)
         q = copy;
         len = n + 1;
     }
-    if (cert)
-        rc = mbedtls_x509_crt_parse(&tls_srv.chain, q, len);
+    if (chain != NULL && !is_pem(p, n))
+        rc = parse_der_chain(chain, q, len);
+    else if (chain != NULL)
+        rc = mbedtls_x509_crt_parse(chain, q, len);
     else
-        rc = mbedtls_pk_parse_key(&tls_srv.key, q, len, NULL, 0);
+        rc = mbedtls_pk_parse_key(key, q, len, NULL, 0);
     if (copy != NULL) {
         mbedtls_platform_zeroize(copy, n + 1);
         mbedtls_free(copy);
@@ -126,10 +153,10 @@ int tls_server_init(const tls_config_t *cfg, char *err, size_t errcap)
                                (const unsigned char *)pers, sizeof pers - 1);
     if (rc != 0)
         goto fail_rng;
-    rc = parse_blob(cfg->cert, cfg->cert_len, true);
+    rc = parse_blob(&tls_srv.chain, NULL, cfg->cert, cfg->cert_len);
     if (rc != 0)
         goto fail_cert;
-    rc = parse_blob(cfg->key, cfg->key_len, false);
+    rc = parse_blob(NULL, &tls_srv.key, cfg->key, cfg->key_len);
     if (rc != 0)
         goto fail_key;
     rc = mbedtls_pk_check_pair(&tls_srv.chain.pk, &tls_srv.key);
@@ -170,6 +197,28 @@ out:
     tls_srv.ready = true;   /* so that free releases what was parsed */
     tls_server_free();
     return TLS_CONFIG;
+}
+
+int tls_check_pair(const uint8_t *cert, size_t cert_len, const uint8_t *key,
+                   size_t key_len, char *err, size_t errcap)
+{
+    mbedtls_x509_crt chain;
+    mbedtls_pk_context pk;
+    int rc, out = TLS_CONFIG;
+
+    mbedtls_x509_crt_init(&chain);
+    mbedtls_pk_init(&pk);
+    if ((rc = parse_blob(&chain, NULL, cert, cert_len)) != 0)
+        set_err(err, errcap, "bad certificate", rc);
+    else if ((rc = parse_blob(NULL, &pk, key, key_len)) != 0)
+        set_err(err, errcap, "bad private key", rc);
+    else if ((rc = mbedtls_pk_check_pair(&chain.pk, &pk)) != 0)
+        set_err(err, errcap, "key does not match the certificate", 0);
+    else
+        out = TLS_OK;
+    mbedtls_x509_crt_free(&chain);
+    mbedtls_pk_free(&pk);
+    return out;
 }
 
 void tls_server_free(void)

@@ -227,6 +227,27 @@ def test_cert_files_and_bad_key(tmp_path, image):
         c.login("alice", imaptest.PASSWORD)
         c.logout()
         assert "TLS-ECDHE-RSA" in srv.log_text()
+    # DER: a chain of two certificates back to back, and a DER key
+    der = tmp_path / "chain.der"
+    dkey = tmp_path / "k.der"
+    one = subprocess.run([OPENSSL, "x509", "-in", str(rcert), "-outform", "DER"],
+                         check=True, capture_output=True).stdout
+    other = subprocess.run([OPENSSL, "x509", "-in", str(cert), "-outform", "DER"],
+                           check=True, capture_output=True).stdout
+    der.write_bytes(one + other)
+    subprocess.run([OPENSSL, "pkey", "-in", str(rkey), "-outform", "DER", "-out",
+                    str(dkey)], check=True, capture_output=True)
+    r = imaptest.imapctl("cert", "import", image, str(der), str(dkey))
+    assert "stored" in r.stdout
+    bad = imaptest.imapctl("cert", "import", image, str(der), str(key),
+                           check=False)
+    assert bad.returncode != 0 and "does not match" in bad.stderr
+    with imaptest.Server(image, allow_plaintext=False,
+                         args=["--listen-tls", "127.0.0.1:0"]) as srv2:
+        port = int(srv2.wait_log(r"listening on 127\.0\.0\.1:(\d+) \(TLS\)").group(1))
+        with socket.create_connection(("127.0.0.1", port)) as s:
+            with client_ctx().wrap_socket(s) as ts:
+                assert ts.recv(100).startswith(b"* OK")
 
 
 # ---- openssl s_client --------------------------------------------------------

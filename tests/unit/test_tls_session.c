@@ -457,6 +457,22 @@ static void test_alert_mid_command(void **state)
     session_done(&C);
 }
 
+/* A record longer than the build's input record buffer (or than any TLS
+ * record may be): the session closes, nothing is read past it. */
+static void test_record_too_large(void **state)
+{
+    (void)state;
+    client_open(&C, &extra[0], true);
+    client_say(&C, "a NOOP\r\n");
+    assert_non_null(strstr(C.text, "a OK"));
+    memcpy(C.out, "\x17\x03\x03\x48\x00", 5);   /* 18432 bytes announced */
+    memset(C.out + 5, 0x41, 600);
+    C.out_len = 605;
+    pump(&C);
+    assert_true(C.ev & IMAP_EV_CLOSE);
+    session_done(&C);
+}
+
 static void test_no_certificate(void **state)
 {
     (void)state;
@@ -481,6 +497,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_garbage_client_hello, setup, teardown),
         cmocka_unit_test_setup_teardown(test_handshake_cut_and_timeout, setup, teardown),
         cmocka_unit_test_setup_teardown(test_alert_mid_command, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_record_too_large, setup, teardown),
         cmocka_unit_test_setup_teardown(test_no_certificate, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

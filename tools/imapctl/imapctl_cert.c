@@ -13,6 +13,7 @@
 
 #include "imapctl.h"
 #include "posix_sys.h"
+#include "tls/tls.h"
 
 #include "mbedtls/ctr_drbg.h"
 #include "mbedtls/ecp.h"
@@ -184,40 +185,24 @@ static int read_file(const char *path, uint8_t *buf, size_t cap, size_t *len)
     return 0;
 }
 
-/* mbedTLS wants PEM NUL terminated, the length counting the NUL. */
-static size_t parse_len(const uint8_t *b, size_t n)
-{
-    return strstr((const char *)b, "-----BEGIN ") ? n + 1 : n;
-}
-
 static int cert_import(const char *image, const char *cpath, const char *kpath)
 {
     static uint8_t cert[CERT_FILE_MAX], key[CERT_FILE_MAX];
     size_t clen, klen;
-    mbedtls_x509_crt chain;
-    mbedtls_pk_context pk;
-    int rc, out = 1;
+    char err[160];
+    int out = 1;
 
     if (read_file(cpath, cert, sizeof cert, &clen) ||
         read_file(kpath, key, sizeof key, &klen))
         return 1;
-    mbedtls_x509_crt_init(&chain);
-    mbedtls_pk_init(&pk);
-    if ((rc = mbedtls_x509_crt_parse(&chain, cert, parse_len(cert, clen))) != 0)
-        fail_tls(cpath, rc);
-    else if ((rc = mbedtls_pk_parse_key(&pk, key, parse_len(key, klen), NULL,
-                                        0)) != 0)
-        fail_tls(kpath, rc);
-    else if ((rc = mbedtls_pk_check_pair(&chain.pk, &pk)) != 0)
-        imapctl_fail("%s does not belong to the first certificate of %s",
-                     kpath, cpath);
+    /* the same parser imapd uses: what passes here loads there */
+    if (tls_check_pair(cert, clen, key, klen, err, sizeof err) != TLS_OK)
+        imapctl_fail("%s, %s: %s", cpath, kpath, err);
     else if (clen > STORE_BLOB_MAX || klen > STORE_BLOB_MAX)
         imapctl_fail("certificate or key larger than %u bytes",
                      (unsigned)STORE_BLOB_MAX);
     else if ((out = store_pair(image, cert, clen, key, klen)) == 0)
         printf("certificate %s and key stored in %s\n", cpath, image);
-    mbedtls_x509_crt_free(&chain);
-    mbedtls_pk_free(&pk);
     mbedtls_platform_zeroize(key, sizeof key);
     return out;
 }
