@@ -6,4 +6,4 @@
  * character header fields keep their full structure on the host. */
 #define IMAP_MIME_SUMMARY_MAX (96 * 1024)
 #define IMAP_MIME_FIELD_MAX 12288
-#define IMAP_MIME_DEPTH 24
+#define IMAP_MIME_DEPTH 100

@@ -213,6 +213,10 @@ static long hf_produce(imap_session_t *s, imap_hfilt_t *h,
     } while (0)
 
     while (!h->done) {
+        if (h->mode == 5) { EMIT('\r'); h->mode = 6; continue; }
+        if (h->mode == 6) { EMIT('\n'); h->mode = 3; h->open = false; continue; }
+        if (h->mode == 3 && h->open) { h->mode = 5; continue; }
+        if (h->mode == 3 && !h->blank) { h->done = true; break; }
         if (h->mode == 3) { EMIT('\r'); h->mode = 4; continue; }
         if (h->mode == 4) { EMIT('\n'); h->done = true; break; }
         if (h->raw >= h->lim) {
@@ -230,6 +234,7 @@ static long hf_produce(imap_session_t *s, imap_hfilt_t *h,
         if (h->mode == 0) {
             if (blk[0] == '\r' || blk[0] == '\n') {
                 h->raw = h->lim;   /* the blank line ends the header */
+                h->blank = true;
                 continue;
             }
             if (blk[0] == ' ' || blk[0] == '\t') {
@@ -255,6 +260,7 @@ static long hf_produce(imap_session_t *s, imap_hfilt_t *h,
                     return (long)w;
                 }
                 EMIT(c);
+                h->open = c != '\n';   /* a last line without its CRLF */
             }
             i++;
             if (c == '\n') {
@@ -346,13 +352,18 @@ static long bin_produce(imap_session_t *s, uint32_t skip, uint8_t *dst,
     while (f->draw < f->dend) {
         uint32_t n = f->dend - f->draw, used = 0, k, ocap = sizeof tmp;
         bool out = dst != NULL && f->dvpos >= skip;
-        if (out && cap - w < 3)
+        if (out && w == cap)
             break;
         if (max_reads && reads++ == max_reads)
             break;
         if (n > sizeof raw)
             n = sizeof raw;
-        if (out) {
+        if (out && cap - w < 3) {
+            /* the literal's last bytes: one input byte at a time; what
+             * it decodes to beyond cap is past the literal's end */
+            n = 1;
+            ocap = 3;
+        } else if (out) {
             ocap = cap - w < sizeof tmp ? cap - w : sizeof tmp;
         } else if (dst != NULL && skip - f->dvpos < sizeof tmp) {
             if (skip - f->dvpos < 3)
@@ -368,7 +379,7 @@ static long bin_produce(imap_session_t *s, uint32_t skip, uint8_t *dst,
             break;
         f->draw += used;
         for (uint32_t i = 0; i < k; i++, f->dvpos++) {
-            if (nul != NULL && tmp[i] == 0)
+            if (nul != NULL && (tmp[i] == 0 || tmp[i] >= 0x80))
                 *nul = true;
             if (dst != NULL && f->dvpos >= skip && w < cap)
                 dst[w++] = tmp[i];
@@ -466,11 +477,17 @@ static int item_start(imap_session_t *s, const imap_fitem_t *it)
             if (unknown)
                 f->unknown_cte = true;
             item_name(s, it);
-            imap_out_str(s, " NIL");
+            if (unknown)
+                imap_out_str(s, " NIL");
+            else if (it->kind == IMAP_FI_BINARY_SIZE)
+                imap_out_str(s, " 0");
+            else
+                imap_out_str(s, " {0}\r\n");
             return 0;
         }
         f->in_count = true;
         f->bin = false;
+        f->bin8 = false;
         return 0;
     }
     default:
@@ -482,8 +499,13 @@ static int item_start(imap_session_t *s, const imap_fitem_t *it)
         mime_part_t pt, in;
         if (!need_summary(s) ||
             !mime_section(f->sum, f->sum_len, it->path, it->npath, &pt, &in)) {
-            item_name(s, it);
-            imap_out_str(s, " NIL");
+            lit_header(s, it, 0, 0);   /* no such part: empty (as Dovecot) */
+            return 0;
+        }
+        if (it->section != IMAP_SEC_ALL && it->section != IMAP_SEC_MIME &&
+            pt.kind != MIME_K_MESSAGE) {
+            /* HEADER/TEXT of a part that is no message/rfc822: empty */
+            lit_header(s, it, 0, 0);
             return 0;
         }
         switch (it->section) {
@@ -576,14 +598,13 @@ static int count_step(imap_session_t *s, const imap_fitem_t *it)
     imap_fetch_t *f = &s->u.fetch;
     uint32_t total;
     bool bin = it->kind == IMAP_FI_BINARY || it->kind == IMAP_FI_BINARY_SIZE;
-    bool nul = false;
 
     if (bin) {
         while (f->draw < f->dend) {
             if (s->budget == 0)
                 return IMAP_R_MORE;
             s->budget--;
-            if (bin_produce(s, 0, NULL, 0, 8, &nul) < 0) {
+            if (bin_produce(s, 0, NULL, 0, 8, &f->bin8) < 0) {
                 f->corrupt = true;
                 f->failed = true;
                 break;
@@ -615,6 +636,9 @@ static int count_step(imap_session_t *s, const imap_fitem_t *it)
         }
         bin_setup(s, it, &unknown);   /* again from the start */
         f->bin = true;
+        /* Dovecot sends a literal8 only for decoded 8-bit content */
+        f->lit8 = f->bin8 && (f->dec.cte == MIME_CTE_B64 ||
+                              f->dec.cte == MIME_CTE_QP);
         lit_header(s, it, 0, total);
         return IMAP_R_DONE;
     }
@@ -639,7 +663,9 @@ static void lit_header(imap_session_t *s, const imap_fitem_t *it,
             n = it->p_len;
     }
     item_name(s, it);
-    imap_out_str(s, " {");
+    /* BINARY of 8-bit or NUL content: a literal8 (RFC 3516) */
+    imap_out_str(s, f->lit8 ? " ~{" : " {");
+    f->lit8 = false;
     imap_out_u32(s, n);
     imap_out_str(s, "}\r\n");
     f->in_lit = true;
@@ -918,6 +944,7 @@ int imap_cmd_fetch(imap_session_t *s, imap_parser_t *p)
     f->corrupt = false;
     f->dirty = false;
     f->in_render = false;
+    f->lit8 = false;
     f->unknown_cte = false;
     f->bin = false;
     f->sum_ok = false;

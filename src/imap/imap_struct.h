@@ -36,8 +36,11 @@ typedef struct imap_hfilt {
     uint32_t raw;                  /* next raw header byte to read */
     uint32_t lim;                  /* end of the header (a part's too) */
     uint32_t vpos;                 /* filtered bytes produced so far */
-    uint8_t mode;                  /* 0 line start, 1 copy line, 2 skip line */
+    uint8_t mode;                  /* 0 line start, 1 copy line, 2 skip line,
+                                      3..6 the line ends after the last one */
     bool prev_incl;                /* decision of the last field (folding) */
+    bool blank;                    /* the header's blank line was seen */
+    bool open;                     /* last copied line lacks its line end */
     bool done;
 } imap_hfilt_t;
 
@@ -70,6 +73,7 @@ typedef struct imap_fetch {
     uint32_t sec_hs, sec_he;       /* header range of the current section */
     bool bin;                      /* the literal is decoded (BINARY) */
     bool unknown_cte;              /* some BINARY part could not be decoded */
+    bool bin8, lit8;               /* decoded part is not 7-bit: literal8 */
     mime_dec_t dec;
     uint32_t draw, dend;           /* raw range being decoded */
     uint32_t dvpos;                /* decoded bytes produced */

@@ -134,9 +134,11 @@ static void field_done(mime_parser_t *p)
     f->seen |= 1u << id;
     v = c + 1;
     e = p->flen;
-    while (v < e && (p->field[v] == ' ' || p->field[v] == '\t'))
+    while (v < e && (p->field[v] == ' ' || p->field[v] == '\t' ||
+                     p->field[v] == '\n'))
         v++;
-    while (e > v && (p->field[e - 1] == ' ' || p->field[e - 1] == '\t'))
+    while (e > v && (p->field[e - 1] == ' ' || p->field[e - 1] == '\t' ||
+                     p->field[e - 1] == '\n'))
         e--;
     if (p->len + 3 + (e - v) > p->cap) {
         mark_trunc(p);
@@ -182,10 +184,12 @@ static void header_end(mime_parser_t *p, uint32_t body_off, uint32_t body_nl,
     if (mime_ieq(ct.type, ct.tlen, "multipart")) {
         char b[MIME_BOUNDARY_MAX + 1];
         uint32_t bl;
-        if (p->depth >= IMAP_MIME_DEPTH ||
-            !mime_param_get(ct.params, ct.plen, "boundary", b, sizeof b, &bl) ||
-            bl == 0 || bl > MIME_BOUNDARY_MAX)
+        if (p->depth >= IMAP_MIME_DEPTH)
             return;
+        /* no usable boundary: a multipart without parts (Dovecot too) */
+        if (!mime_param_get(ct.params, ct.plen, "boundary", b, sizeof b, &bl) ||
+            bl > MIME_BOUNDARY_MAX)
+            bl = 0;
         f->kind = MIME_K_MULTI;
         memcpy(f->boundary, b, bl);
         f->blen = (uint8_t)bl;
@@ -231,7 +235,8 @@ static void line_end(mime_parser_t *p)
     if (cl >= 2 && p->lbuf[0] == '-' && p->lbuf[1] == '-') {
         for (int i = p->depth - 1; i >= 0; i--) {
             mime_frame_t *f = &p->fr[i];
-            if (f->kind != MIME_K_MULTI || f->epilogue || cl < 2u + f->blen ||
+            if (f->kind != MIME_K_MULTI || f->epilogue || f->blen == 0 ||
+                cl < 2u + f->blen ||
                 memcmp(p->lbuf + 2, f->boundary, f->blen) != 0)
                 continue;
             bool close = cl >= 4u + f->blen && p->lbuf[2 + f->blen] == '-' &&
@@ -272,9 +277,18 @@ void mime_parse_feed(mime_parser_t *p, const void *data, size_t n)
         if (p->line_len == 0)
             p->line_start = p->pos;
         if (p->in_header) {
-            if (p->line_len == 0 && c != ' ' && c != '\t')
-                field_done(p);
-            if (c != '\r' && c != '\n') {
+            if (p->line_len == 0) {
+                if (c != ' ' && c != '\t')
+                    field_done(p);
+                else if (p->flen > 0 && p->flen < IMAP_MIME_FIELD_MAX)
+                    p->field[p->flen++] = '\n';   /* a fold (see below) */
+                p->field_cont = c == ' ' || c == '\t';
+            }
+            /* a fold and the white space after it are kept as one '\n' */
+            if (p->field_cont && (c == ' ' || c == '\t'))
+                ;
+            else if (c != '\r' && c != '\n') {
+                p->field_cont = false;
                 if (p->flen < IMAP_MIME_FIELD_MAX)
                     p->field[p->flen++] = (char)c;
             }

@@ -43,14 +43,20 @@ void mime_sink_nstring(mime_sink_t *o, const char *v, uint32_t vl)
         mime_sink_str(o, "NIL");
         return;
     }
+    /* a folded value is stored with '\n' where it was folded: sent as a
+     * literal with a space there (what Dovecot does) */
+    uint32_t n = 0;
     for (uint32_t i = 0; i < vl; i++)
-        if ((uint8_t)v[i] < 0x20 || (uint8_t)v[i] >= 0x7f)
+        if ((uint8_t)v[i] < 0x20 || (uint8_t)v[i] >= 0x7f || v[i] == '"' ||
+            v[i] == '\\')
             lit = true;
-    if (lit || vl > 1024) {
+    if (lit) {
+        n = vl;
         mime_sink_str(o, "{");
-        mime_sink_u32(o, vl);
+        mime_sink_u32(o, n);
         mime_sink_str(o, "}\r\n");
-        mime_sink_put(o, v, vl);
+        for (uint32_t i = 0; i < vl; i++)
+            mime_sink_put(o, v[i] == '\n' ? " " : v + i, 1);
         return;
     }
     mime_sink_put(o, "\"", 1);
@@ -195,7 +201,7 @@ static unsigned addr_list(mime_sink_t *o, const char *v, uint32_t vl)
             continue;
         }
         if (c == '@') {
-            if (dst == 1 && a.mbox.n == 0) {   /* a route: @a,@b: */
+            if (dst == 3 || (dst == 1 && a.mbox.n == 0)) {   /* route: @a,@b: */
                 dst = 3;
                 ab_put(&a.adl, "@", 1, false);
                 continue;
@@ -321,46 +327,113 @@ uint32_t mime_render_envelope(const uint8_t *sum, uint32_t len,
 
 /* ---- body structure ------------------------------------------------------- */
 
-/* ("name" "value" ...) or NIL; text: a charset is always given (us-ascii
- * when the header has none, as Dovecot does) */
+/* Unquoted value appended to b (bounded). */
+static void val_add(char *b, uint32_t *k, uint32_t cap, const char *v,
+                    uint32_t vl, bool q)
+{
+    for (uint32_t i = 0; i < vl && *k < cap; i++) {
+        if (q && v[i] == '\\' && i + 1 < vl)
+            i++;
+        b[(*k)++] = v[i];
+    }
+}
+
+/* "name*3*" -> base length and section number; false for a plain name. */
+static bool sect_name(const char *n, uint32_t nl, uint32_t *base, int *num,
+                      bool *ext)
+{
+    uint32_t i = 0;
+    while (i < nl && n[i] != '*')
+        i++;
+    if (i == nl)
+        return false;
+    *base = i;
+    *num = -1;
+    *ext = false;
+    i++;
+    if (i < nl && n[i] >= '0' && n[i] <= '9') {
+        int v = 0;
+        while (i < nl && n[i] >= '0' && n[i] <= '9' && v < 100000)
+            v = v * 10 + (n[i++] - '0');
+        *num = v;
+    }
+    if (i < nl && n[i] == '*') {
+        *ext = true;
+        i++;
+    }
+    return i == nl;
+}
+
+/* ("name" "value" ...) or NIL, as Dovecot writes them: plain parameters
+ * first, then RFC 2231 ones (continuations joined, an extended value kept
+ * encoded under "name*"), and for text a charset "us-ascii" last when the
+ * header names none. */
 static void params_out(mime_sink_t *o, const char *p, uint32_t pl, bool text)
 {
-    uint32_t at = 0, nl, vl, cnt = 0;
+    uint32_t at = 0, nl, vl, cnt = 0, bl;
     const char *n, *v;
-    bool q;
-    char lname[80];
+    bool q, ext, cs = false;
+    int num;
+    char b[512];
 
-    if (text) {
-        bool cs = false;
-        while (mime_param_next(p, pl, &at, &n, &nl, &v, &vl, &q))
-            if (mime_ieq(n, nl, "charset"))
-                cs = true;
-        at = 0;
-        if (!cs) {
-            mime_sink_str(o, "(\"charset\" \"us-ascii\"");
-            cnt++;
-        }
-    }
     while (mime_param_next(p, pl, &at, &n, &nl, &v, &vl, &q)) {
+        if (mime_ieq(n, nl, "charset"))
+            cs = true;
+        if (sect_name(n, nl, &bl, &num, &ext))
+            continue;
         mime_sink_put(o, cnt++ ? " " : "(", 1);
-        if (nl > sizeof lname)
-            nl = sizeof lname;
-        for (uint32_t i = 0; i < nl; i++)
-            lname[i] = (char)(n[i] >= 'A' && n[i] <= 'Z' ? n[i] + 32 : n[i]);
-        mime_sink_nstring(o, lname, nl);
+        mime_sink_nstring(o, n, nl);
         mime_sink_put(o, " ", 1);
-        if (q) {   /* unescape into a bounded buffer */
-            char b[512];
-            uint32_t k = 0;
-            for (uint32_t i = 0; i < vl && k < sizeof b; i++) {
-                if (v[i] == '\\' && i + 1 < vl)
-                    i++;
-                b[k++] = v[i];
-            }
+        uint32_t k = 0;
+        val_add(b, &k, sizeof b, v, vl, q);
+        mime_sink_nstring(o, b, k);
+    }
+    at = 0;
+    while (mime_param_next(p, pl, &at, &n, &nl, &v, &vl, &q)) {
+        uint32_t at2 = 0, nl2, vl2, bl2, k = 0;
+        const char *n2, *v2;
+        bool q2, ext2, first = true, anyext = false;
+        int num2;
+        if (!sect_name(n, nl, &bl, &num, &ext))
+            continue;
+        /* only at the first parameter of its base name */
+        while (mime_param_next(p, pl, &at2, &n2, &nl2, &v2, &vl2, &q2) &&
+               n2 != n)
+            if (sect_name(n2, nl2, &bl2, &num2, &ext2) && bl2 == bl &&
+                memcmp(n2, n, bl) == 0 && ((num < 0) == (num2 < 0)))
+                first = false;
+        if (!first)
+            continue;
+        if (num < 0) {   /* name*=charset'lang'value: as it is */
+            mime_sink_put(o, cnt++ ? " " : "(", 1);
+            mime_sink_nstring(o, n, nl);
+            mime_sink_put(o, " ", 1);
+            val_add(b, &k, sizeof b, v, vl, q);
             mime_sink_nstring(o, b, k);
-        } else {
-            mime_sink_nstring(o, v, vl);
+            continue;
         }
+        for (int want = 0; want < 1000; want++) {
+            bool found = false;
+            at2 = 0;
+            while (mime_param_next(p, pl, &at2, &n2, &nl2, &v2, &vl2, &q2))
+                if (sect_name(n2, nl2, &bl2, &num2, &ext2) && bl2 == bl &&
+                    num2 == want && memcmp(n2, n, bl) == 0) {
+                    val_add(b, &k, sizeof b, v2, vl2, q2);
+                    anyext |= ext2;
+                    found = true;
+                    break;
+                }
+            if (!found)
+                break;
+        }
+        mime_sink_put(o, cnt++ ? " " : "(", 1);
+        mime_sink_nstring(o, n, bl + (anyext ? 1 : 0));
+        mime_sink_put(o, " ", 1);
+        mime_sink_nstring(o, b, k);
+    }
+    if (text && !cs) {
+        mime_sink_put(o, cnt++ ? " " : "(", 1);
+        mime_sink_str(o, "\"charset\" \"us-ascii\"");
     }
     mime_sink_str(o, cnt ? ")" : "NIL");
 }
@@ -431,7 +504,7 @@ static bool part_type(const uint8_t *sum, const mime_part_t *pt, mime_ctype_t *c
     uint32_t vl;
     if (mime_part_field(sum, pt, MIME_F_CTYPE, &v, &vl)) {
         mime_ctype_parse(v, vl, ct);
-        if (ct->tlen > 0 && ct->slen > 0)
+        if (ct->tlen > 0)
             return true;
     }
     return false;
@@ -487,8 +560,11 @@ static void leaf_tail(mime_sink_t *o, const uint8_t *sum, const mime_part_t *pt,
     mime_sink_put(o, ")", 1);
 }
 
-static const char empty_body[] =
-    "(\"text\" \"plain\" (\"charset\" \"us-ascii\") NIL NIL \"7bit\" 0 0)";
+static void empty_body(mime_sink_t *o, bool ext)
+{
+    mime_sink_str(o, "(\"text\" \"plain\" (\"charset\" \"us-ascii\") NIL NIL \"7bit\" 0 0");
+    mime_sink_str(o, ext ? " NIL NIL NIL NIL)" : ")");
+}
 
 uint32_t mime_render_body(const uint8_t *sum, uint32_t len,
                           const mime_part_t *root, bool ext, mime_sink_t *o)
@@ -530,7 +606,7 @@ uint32_t mime_render_body(const uint8_t *sum, uint32_t len,
                        mime_ieq(ct.sub, ct.slen, "rfc822");
             if (msg) {   /* not parsed (too deep): no envelope to give */
                 mime_sink_str(o, " NIL ");
-                mime_sink_str(o, empty_body);
+                empty_body(o, ext);
             }
             leaf_tail(o, sum, &pt, &ct, ext, text || msg);
         }
@@ -554,7 +630,7 @@ uint32_t mime_render_body(const uint8_t *sum, uint32_t len,
             sp--;
             if (w->pt.kind == MIME_K_MULTI) {
                 if (w->done == 0)
-                    mime_sink_str(o, empty_body);
+                    empty_body(o, ext);
                 part_type(sum, &w->pt, &ct);
                 mime_sink_put(o, " ", 1);
                 mime_sink_nstring(o, ct.sub, ct.slen);
@@ -568,7 +644,7 @@ uint32_t mime_render_body(const uint8_t *sum, uint32_t len,
                 mime_ctype_t mc;
                 part_type(sum, &w->pt, &mc);
                 if (w->done == 0)
-                    mime_sink_str(o, empty_body);
+                    empty_body(o, ext);
                 leaf_tail(o, sum, &w->pt, &mc, ext, true);
             }
         }

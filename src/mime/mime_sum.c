@@ -93,19 +93,22 @@ bool mime_section(const uint8_t *sum, uint32_t len, const uint32_t *path,
     if (!mime_sum_valid(sum, len) || !mime_part_at(sum, len, MIME_SUM_HDR, &cur))
         return false;
     for (unsigned i = 0; i < n; i++) {
-        /* a message/rfc822 part reached by a number: its parts are those
-         * of the encapsulated message */
-        if (i > 0 && cur.kind == MIME_K_MESSAGE) {
-            if (!child(sum, len, &cur, 1, &c))
-                return false;
-            cur = c;
-        }
         if (cur.kind == MIME_K_MULTI) {
             if (!child(sum, len, &cur, path[i], &c))
                 return false;
             cur = c;
-        } else if (path[i] != 1) {
+        } else if (path[i] != 1 ||
+                   (i + 1 < n && cur.kind != MIME_K_MESSAGE)) {
+            /* a non-multipart has only part 1 (itself), and nothing below
+             * it unless it is a message/rfc822 */
             return false;
+        }
+        /* more numbers below a message/rfc822 part: those of the
+         * encapsulated message */
+        if (i + 1 < n && cur.kind == MIME_K_MESSAGE) {
+            if (!child(sum, len, &cur, 1, &c))
+                return false;
+            cur = c;
         }
     }
     *part = cur;
