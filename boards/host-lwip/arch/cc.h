@@ -12,10 +12,12 @@
 #include <stdlib.h>
 #include <sys/time.h>     /* struct timeval: LWIP_TIMEVAL_PRIVATE is 0 */
 
+#ifndef BYTE_ORDER           /* glibc's endian.h defines it with _GNU_SOURCE */
 #if __BYTE_ORDER == __LITTLE_ENDIAN
 #define BYTE_ORDER LITTLE_ENDIAN
 #else
 #define BYTE_ORDER BIG_ENDIAN
+#endif
 #endif
 
 #define LWIP_PLATFORM_DIAG(x) do { printf x; } while (0)
