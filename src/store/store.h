@@ -227,7 +227,11 @@ int store_append_begin(store_t *st, store_append_t *a, uint32_t mbox_id,
                        int64_t internaldate, int16_t tz_minutes);
 /* Offers len bytes of the message.  Returns how many were taken (>= 0):
  * whole data chunks only, or everything that is left of the message; the
- * caller keeps the rest and offers it again with more.  Negative: error. */
+ * caller keeps the rest and offers it again with more.  Negative: error.
+ * (A chunk holds at most STORE_DATA_CHUNK bytes: 2044 with the defaults,
+ * the rest of the stride is its CRC; a message that fits one chunk is
+ * taken whole, in one call, so offer at least STORE_DATA_CHUNK bytes or
+ * all that is left.) */
 long store_append_write(store_t *st, store_append_t *a, const void *data,
                         size_t len);
 /* All size bytes written: publish the message (pending until commit). */
@@ -295,7 +299,9 @@ int store_view_expunges(store_t *st, store_view_t *v, uint32_t *seq_out);
  * the view claims recent. */
 int store_view_grow(store_t *st, store_view_t *v);
 /* Reports flag changes by others: returns 1 with the message and its seq
- * for each message whose modseq is above fsync, 0 when done. */
+ * for each message whose modseq is above fsync, 0 when done.  Only flag
+ * changes are reported: messages appended since are announced by
+ * store_view_grow (their modseq may be above fsync too). */
 int store_view_changes(store_t *st, store_view_t *v, store_msg_t *out,
                        uint32_t *seq_out);
 
