@@ -1,19 +1,20 @@
 /*
  * store_core.c - device life cycle: format, mount (checkpoint + replay),
- * commit, rollback, checkpoints, statistics and the image check.
+ * commit, rollback, checkpoints and statistics.
  *
  * Anchor: erase blocks 0 and 1 hold checkpoints, alternately (sequence n
  * goes to block n & 1, which is erased first), so a cut while writing one
  * leaves the other.  A checkpoint holds the committed state (index root,
- * counters), the commit sequence and the log head; its CRC is not seeded
- * (it carries the format id every other record is seeded with).
+ * counters, the hot mailbox), the commit sequence, the log head and whether
+ * the store was unmounted cleanly; its CRC is not seeded (it carries the
+ * format id every other record is seeded with).
  *
  * Mount: the valid checkpoint with the highest sequence, then a scan of the
  * log from its head replaying commit records (sequence must follow); the
  * last one wins.  Whatever follows the last commit (a torn group, an
- * unfinished append) is dead: the head resumes right after the commit if
- * the rest of that block is still erased, else at the next block.  Then a
- * fresh checkpoint.
+ * unfinished append) is dead: the head resumes right after the commit only
+ * after a clean unmount and if the rest of that block is still erased, else
+ * at the next block.  Then a fresh checkpoint.
  */
 #include "store/store_priv.h"
 
