@@ -55,6 +55,8 @@ static bool arg_string(sparse_t *c, imap_skey_t *k)
         c->err = "Search string too long";
         return false;
     }
+    /* folded in place: simple folding never makes UTF-8 longer */
+    al = mime_fold_utf8((const uint8_t *)a, al, (uint8_t *)a, al);
     k->str = a;
     k->slen = al;
     return true;
@@ -249,109 +251,64 @@ static int parse_key(sparse_t *c, unsigned depth)
     return -1;
 }
 
-/* ---- matching ----------------------------------------------------------- */
+/* ---- matching -------------------------------------------------------------
+ * Strings are compared after Unicode simple case folding (the needle is
+ * folded once when parsed, the text as it streams through mime_match_t).
+ * Header values are unfolded and their RFC 2047 words decoded; bodies are
+ * the text parts, base64 and quoted-printable decoded, ISO-8859-1 turned
+ * into UTF-8 (what Dovecot searches). */
 
-static uint8_t lc(uint8_t c) { return c >= 'A' && c <= 'Z' ? (uint8_t)(c + 32) : c; }
-
-static bool contains(const uint8_t *h, uint32_t hl, const char *n, uint32_t nl)
+/* Feeds text to the matcher; latin1: bytes >= 0x80 are ISO-8859-1. */
+static bool feed(mime_match_t *mm, const uint8_t *b, uint32_t n, bool latin1)
 {
-    if (nl == 0)
-        return true;
-    for (uint32_t i = 0; i + nl <= hl; i++) {
-        uint32_t j = 0;
-        while (j < nl && lc(h[i + j]) == lc((uint8_t)n[j]))
-            j++;
-        if (j == nl)
+    if (!latin1)
+        return mime_match_feed(mm, b, n);
+    for (uint32_t i = 0; i < n; i++) {
+        uint8_t u[2];
+        if (b[i] < 0x80) {
+            if (mime_match_feed(mm, b + i, 1))
+                return true;
+            continue;
+        }
+        u[0] = (uint8_t)(0xC0 | b[i] >> 6);
+        u[1] = (uint8_t)(0x80 | (b[i] & 0x3F));
+        if (mime_match_feed(mm, u, 2))
             return true;
     }
     return false;
 }
 
-/* Substring over message bytes [from, to), read block by block with an
- * overlap so a match across two blocks is found. */
-static int body_contains(imap_session_t *s, const store_msg_t *m, uint32_t from,
-                         uint32_t to, const char *n, uint32_t nl)
+static bool match_str(imap_session_t *s, const imap_skey_t *k, const char *v,
+                      uint32_t vl)
 {
-    uint8_t buf[512 + NEEDLE_MAX];
-    uint32_t have = 0;
-
-    if (nl == 0)
-        return 1;
-    while (from < to) {
-        uint32_t want = to - from;
-        if (want > 512)
-            want = 512;
-        long r = store_msg_read(imap_store(s), m, from, buf + have, want);
-        if (s->budget > 0 && from % 2048 < want)
-            s->budget--;   /* roughly one unit per store chunk read */
-        if (r <= 0)
-            return r < 0 ? (int)r : STORE_ECORRUPT;
-        have += (uint32_t)r;
-        from += (uint32_t)r;
-        if (contains(buf, have, n, nl))
-            return 1;
-        if (have >= nl) {
-            memmove(buf, buf + have - (nl - 1), nl - 1);
-            have = nl - 1;
-        }
-    }
-    return 0;
+    mime_match_t *mm = &s->u.search.mm;
+    char dec[2048];
+    uint32_t dl = mime_2047_decode(v, vl, dec, sizeof dec);
+    mime_match_init(mm, (const uint8_t *)k->str, k->slen);
+    return feed(mm, (const uint8_t *)dec, dl, false);
 }
 
-typedef bool (*field_test_fn)(const imap_skey_t *k, const char *v, uint32_t vl);
+typedef bool (*line_fn)(imap_session_t *s, const imap_skey_t *k, char *line,
+                        uint32_t ll);
 
-static bool test_substr(const imap_skey_t *k, const char *v, uint32_t vl)
-{
-    return contains((const uint8_t *)v, vl, k->str, k->slen);
-}
-
-static bool test_sent(const imap_skey_t *k, const char *v, uint32_t vl)
-{
-    int64_t d;
-    if (!imap_parse_rfc5322_day(v, vl, &d))
-        return false;
-    if (k->op == OP_SENTBEFORE)
-        return d < k->day;
-    if (k->op == OP_SENTON)
-        return d == k->day;
-    return d >= k->day;
-}
-
-static bool field_done(const imap_skey_t *k, field_test_fn t, char *line,
-                       uint32_t ll)
-{
-    uint32_t c = 0, nl, v;
-    while (c < ll && line[c] != ':')
-        c++;
-    if (c == ll)
-        return false;
-    nl = c;
-    while (nl > 0 && (line[nl - 1] == ' ' || line[nl - 1] == '\t'))
-        nl--;
-    if (nl != k->s2len)
-        return false;
-    for (uint32_t i = 0; i < nl; i++)
-        if (lc((uint8_t)line[i]) != lc((uint8_t)k->str2[i]))
-            return false;
-    v = c + 1;
-    while (v < ll && (line[v] == ' ' || line[v] == '\t'))
-        v++;
-    return t(k, line + v, ll - v);
-}
-
-/* Unfolded header fields named k->str2, each given to t. */
-static int header_match(imap_session_t *s, const store_msg_t *m,
-                        const imap_skey_t *k, field_test_fn t)
+/* Unfolded header lines of [from, to) to fn (a fold and the white space
+ * after it become one space); 1 when fn said so. */
+static int hdr_scan(imap_session_t *s, const store_msg_t *m, uint32_t from,
+                    uint32_t to, const imap_skey_t *k, line_fn fn)
 {
     char line[1024];
     uint8_t blk[256];
-    uint32_t ll = 0, pos = 0;
-    bool have = false, bol = true;
+    uint32_t ll = 0, pos = from;
+    bool have = false, bol = true, fold = false;
 
+    if (to > m->size)
+        to = m->size;
     /* a header beyond this is not searched (it would hold the loop) */
-    while (pos < m->hdr_size && pos < m->size && pos < 256u * 1024) {
-        uint32_t want = m->hdr_size - pos;
-        if (s->budget > 0 && pos % 2048 == 0)
+    if (to - from > 256u * 1024)
+        to = from + 256u * 1024;
+    while (pos < to) {
+        uint32_t want = to - pos;
+        if (s->budget > 0 && (pos - from) % 2048 == 0)
             s->budget--;
         if (want > sizeof blk)
             want = sizeof blk;
@@ -361,12 +318,16 @@ static int header_match(imap_session_t *s, const store_msg_t *m,
         for (long i = 0; i < r; i++) {
             uint8_t c = blk[i];
             if (bol && c != ' ' && c != '\t') {
-                if (have && field_done(k, t, line, ll))
+                if (have && fn(s, k, line, ll))
                     return 1;
                 ll = 0;
                 have = true;
                 if (c == '\r' || c == '\n')
                     return 0;
+            } else if (bol) {
+                fold = true;
+                if (ll < sizeof line)
+                    line[ll++] = ' ';
             }
             bol = false;
             if (c == '\n') {
@@ -375,12 +336,171 @@ static int header_match(imap_session_t *s, const store_msg_t *m,
             }
             if (c == '\r')
                 continue;
+            if (fold && (c == ' ' || c == '\t'))
+                continue;
+            fold = false;
             if (ll < sizeof line)
                 line[ll++] = (char)c;
         }
         pos += (uint32_t)r;
     }
-    return have && field_done(k, t, line, ll) ? 1 : 0;
+    return have && fn(s, k, line, ll) ? 1 : 0;
+}
+
+/* The value of "Name: value" when Name is k->str2. */
+static bool field_value(const imap_skey_t *k, char *line, uint32_t ll,
+                        char **v, uint32_t *vl)
+{
+    uint32_t c = 0, nl, i;
+    while (c < ll && line[c] != ':')
+        c++;
+    if (c == ll)
+        return false;
+    nl = c;
+    while (nl > 0 && (line[nl - 1] == ' ' || line[nl - 1] == '\t'))
+        nl--;
+    if (nl != k->s2len)
+        return false;
+    for (i = 0; i < nl; i++) {
+        uint8_t a = (uint8_t)line[i], b = (uint8_t)k->str2[i];
+        if (a >= 'A' && a <= 'Z') a = (uint8_t)(a + 32);
+        if (b >= 'A' && b <= 'Z') b = (uint8_t)(b + 32);
+        if (a != b)
+            return false;
+    }
+    i = c + 1;
+    while (i < ll && (line[i] == ' ' || line[i] == '\t'))
+        i++;
+    *v = line + i;
+    *vl = ll - i;
+    return true;
+}
+
+static bool line_field(imap_session_t *s, const imap_skey_t *k, char *line,
+                       uint32_t ll)
+{
+    char *v;
+    uint32_t vl;
+    return field_value(k, line, ll, &v, &vl) && match_str(s, k, v, vl);
+}
+
+static bool line_any(imap_session_t *s, const imap_skey_t *k, char *line,
+                     uint32_t ll)
+{
+    return match_str(s, k, line, ll);
+}
+
+/* The Date: field's own day; the first one found. */
+static bool line_date(imap_session_t *s, const imap_skey_t *k, char *line,
+                      uint32_t ll)
+{
+    char *v;
+    uint32_t vl;
+    int64_t d;
+    if (!field_value(k, line, ll, &v, &vl))
+        return false;
+    if (imap_parse_rfc5322_day(v, vl, &d))
+        s->u.search.sent_day = d;
+    return true;
+}
+
+static bool summary(imap_session_t *s, const store_msg_t *m)
+{
+    imap_search_t *q = &s->u.search;
+    if (!q->sum_ok || q->sum_uid != m->uid) {
+        q->sum_uid = m->uid;
+        q->sum_ok = imap_msg_summary(s, m, &q->mp, q->sum, sizeof q->sum,
+                                     &q->sum_len);
+    }
+    return q->sum_ok;
+}
+
+/* A part whose body BODY searches: text (or no Content-Type), with an
+ * encoding we can decode. */
+static bool text_part(const uint8_t *sum, const mime_part_t *pt, int *cte,
+                      bool *latin1)
+{
+    const char *v;
+    uint32_t vl;
+    mime_ctype_t ct;
+    char cs[32];
+    uint32_t cl;
+
+    *latin1 = false;
+    *cte = mime_part_field(sum, pt, MIME_F_CTE, &v, &vl) ? mime_cte_of(v, vl)
+                                                         : MIME_CTE_7BIT;
+    if (*cte == MIME_CTE_UNKNOWN)
+        return false;
+    if (!mime_part_field(sum, pt, MIME_F_CTYPE, &v, &vl))
+        return true;
+    mime_ctype_parse(v, vl, &ct);
+    if (!mime_ieq(ct.type, ct.tlen, "text"))
+        return false;
+    if (mime_param_get(ct.params, ct.plen, "charset", cs, sizeof cs, &cl) &&
+        (mime_ieq(cs, cl, "iso-8859-1") || mime_ieq(cs, cl, "windows-1252") ||
+         mime_ieq(cs, cl, "latin1")))
+        *latin1 = true;
+    return true;
+}
+
+static int part_body_match(imap_session_t *s, const store_msg_t *m,
+                           const imap_skey_t *k, const mime_part_t *pt,
+                           int cte, bool latin1)
+{
+    imap_search_t *q = &s->u.search;
+    uint8_t raw[512], out[512];
+    uint32_t pos = pt->body_off, end = pt->body_end;
+    mime_dec_t d;
+
+    if (end > m->size)
+        end = m->size;
+    mime_dec_init(&d, cte);
+    mime_match_init(&q->mm, (const uint8_t *)k->str, k->slen);
+    if (q->mm.found)
+        return 1;
+    while (pos < end) {
+        uint32_t n = end - pos < sizeof raw ? end - pos : sizeof raw, used = 0;
+        long r = store_msg_read(imap_store(s), m, pos, raw, n);
+        if (r <= 0)
+            return r < 0 ? (int)r : STORE_ECORRUPT;
+        if (s->budget > 0 && (pos - pt->body_off) % 2048 < n)
+            s->budget--;   /* roughly one unit per store chunk read */
+        uint32_t w = mime_dec_run(&d, raw, (uint32_t)r, &used, out, sizeof out);
+        if (used == 0)
+            break;
+        pos += used;
+        if (feed(&q->mm, out, w, latin1))
+            return 1;
+    }
+    return 0;
+}
+
+/* BODY (text parts) or TEXT (every header too). */
+static int body_search(imap_session_t *s, const store_msg_t *m,
+                       const imap_skey_t *k, bool text)
+{
+    imap_search_t *q = &s->u.search;
+    mime_part_t pt;
+    uint32_t at = MIME_SUM_HDR;
+    int r, cte;
+    bool latin1;
+
+    if (!summary(s, m))
+        return STORE_ECORRUPT;
+    while (at < q->sum_len && mime_part_at(q->sum, q->sum_len, at, &pt)) {
+        if (text) {
+            r = hdr_scan(s, m, pt.hdr_off, pt.body_off, k, line_any);
+            if (r != 0)
+                return r;
+        }
+        if (pt.kind == MIME_K_LEAF && text_part(q->sum, &pt, &cte, &latin1)) {
+            r = part_body_match(s, m, k, &pt, cte, latin1);
+            if (r != 0)
+                return r;
+        }
+        at += MIME_REC_FIXED + pt.fields_len;   /* preorder: the next record */
+    }
+    return 0;
 }
 
 static int64_t internal_day(const store_msg_t *m)
@@ -433,13 +553,20 @@ static int eval(imap_session_t *s, uint16_t i, const store_msg_t *m,
         imap_skey_t d = *k;
         d.str2 = "Date";
         d.s2len = 4;
-        return header_match(s, m, &d, test_sent);
+        q->sent_day = 0;   /* no (valid) Date: 1970-01-01, as Dovecot */
+        r = hdr_scan(s, m, 0, m->hdr_size, &d, line_date);
+        if (r < 0)
+            return r;
+        if (k->op == OP_SENTBEFORE)
+            return q->sent_day < k->day;
+        if (k->op == OP_SENTON)
+            return q->sent_day == k->day;
+        return q->sent_day >= k->day;
     }
-    case OP_HEADER: return header_match(s, m, k, test_substr);
-    case OP_BODY:
-        return body_contains(s, m, m->hdr_size < m->size ? m->hdr_size : m->size,
-                             m->size, k->str, k->slen);
-    case OP_TEXT: return body_contains(s, m, 0, m->size, k->str, k->slen);
+    case OP_HEADER:
+        return hdr_scan(s, m, 0, m->hdr_size, k, line_field);
+    case OP_BODY: return body_search(s, m, k, false);
+    case OP_TEXT: return body_search(s, m, k, true);
     case OP_SEQ: return imap_seqset_has(k->str, k->slen, q->star_seq, seq);
     case OP_UID: return imap_seqset_has(k->str, k->slen, q->star_uid, m->uid);
     default: return 0;
@@ -493,6 +620,7 @@ int imap_cmd_search(imap_session_t *s, imap_parser_t *p)
     uint32_t wl;
 
     memset(q, 0, offsetof(imap_search_t, keys));
+    q->sum_ok = false;
     q->nkeys = 0;
     q->cur = 0;
     q->started = false;

@@ -104,6 +104,12 @@ typedef struct imap_search {
     uint32_t cur;                  /* last seq examined */
     uint32_t star_seq, star_uid;
     bool started;                  /* "* SEARCH" written */
+    int64_t sent_day;              /* Date: of the message being tested */
+    mime_match_t mm;
+    bool sum_ok;                   /* sum is the summary of sum_uid */
+    uint32_t sum_uid, sum_len;
+    mime_parser_t mp;
+    uint8_t sum[IMAP_MIME_SUMMARY_MAX];
 } imap_search_t;
 
 typedef struct imap_storecmd {

@@ -41,6 +41,11 @@ SEARCHES = [
     "TEXT \"part 999\"", "BODY \"part 1000\"", "HEADER Content-Type digest",
     "CHARSET UTF-8 SUBJECT ÉTÉ", "CHARSET US-ASCII SUBJECT hello",
     "CHARSET KOI8-R SUBJECT x",
+    "BODY hello", "BODY iVBOR", "BODY PNG", "BODY begin", "BODY Content-Type",
+    "BODY =C3", "BODY plain", "TEXT =?UTF-8?Q?Ren", "BODY \"Subject: wrapped\"",
+    "SUBJECT \"folded across\"", "SUBJECT \"folded  across\"", "TEXT yyyyyyy",
+    "HEADER Subject \"\"", "HEADER X-Nope \"\"", "TEXT \"Content-Type: image\"",
+    "BODY \"+++ b\"", "NOT BODY zone", "OR BODY pineapple HEADER X-Raw caf",
 ]
 
 
