@@ -4,6 +4,7 @@ Used by test_oracle.py and tools/bench.  Run directly for a report:
   /usr/bin/python3 tests/oracle/oracle.py"""
 import os
 import re
+import shutil
 import sys
 import tempfile
 
@@ -88,7 +89,11 @@ class Pair:
         self.workdir = workdir
         img = imaptest.make_image(workdir, users=("alice",), size="256M")
         self.srv = imaptest.Server(img).start()
-        self.dv = dovecot.Dovecot(os.path.join(workdir, "dovecot"),
+        # Dovecot runs as nobody when we are root: its directory must be
+        # reachable by nobody (pytest's own temporary tree is not)
+        self.dvdir = tempfile.mkdtemp(prefix="imapd-oracle-")
+        os.chmod(self.dvdir, 0o755)
+        self.dv = dovecot.Dovecot(self.dvdir,
                                   users=(("alice", imaptest.PASSWORD),)).start()
         self.a = _imapd_login(self.srv)
         self.b = _dovecot_login(self.dv)
@@ -106,6 +111,7 @@ class Pair:
             r.close()
         self.srv.stop()
         self.dv.stop()
+        shutil.rmtree(self.dvdir, ignore_errors=True)
 
 
 def compare_fetch(pair, items=ITEMS):
