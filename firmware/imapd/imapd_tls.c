@@ -90,8 +90,11 @@ int imapd_tls_setup(const imapd_config_t *cfg, store_t *st, bool *ready)
     tls_heap_stats_t hs;
     tls_heap_stats(&hs);
     posix_logf(IMAP_LOG_INFO, "TLS ready (certificate from %s; %u TLS sessions, "
-               "heap %zu of %zu bytes in use, %zu bytes static)",
-               from, (unsigned)IMAP_TLS_SESSIONS, hs.used, hs.size,
+               "records in %u/out %u, heap %zu of %zu bytes in use, "
+               "%zu bytes static)",
+               from, (unsigned)IMAP_TLS_SESSIONS,
+               (unsigned)IMAP_TLS_IN_CONTENT_LEN,
+               (unsigned)IMAP_TLS_OUT_CONTENT_LEN, hs.used, hs.size,
                tls_static_ram());
     *ready = true;
     return 0;
