@@ -21,6 +21,7 @@
 #include <time.h>
 
 #include "imapctl.h"
+#include "mime/mime.h"
 
 #define IMPORT_BUF (64u * 1024)      /* bytes handed to the store at a time */
 #define IMPORT_COMMIT_EVERY 64       /* messages per commit */
@@ -38,6 +39,9 @@ typedef struct import_ctx {
     uint8_t buf[IMPORT_BUF];
     size_t fill;
     int err;                         /* store error while writing */
+    /* the structure summary, made while the message streams to the store */
+    mime_parser_t mp;
+    uint8_t sum[IMAP_MIME_SUMMARY_MAX];
 } import_ctx_t;
 
 typedef void (*import_sink)(import_ctx_t *c, const char *p, size_t n);
@@ -224,6 +228,7 @@ static void flush_buf(import_ctx_t *c)
 
 static void sink_store(import_ctx_t *c, const char *p, size_t n)
 {
+    mime_parse_feed(&c->mp, p, n);
     while (n > 0 && c->err == 0) {
         size_t room = sizeof(c->buf) - c->fill;
         size_t k = n < room ? n : room;
@@ -262,6 +267,7 @@ static int import_one(import_ctx_t *c, uint32_t mbox_id, int64_t date,
         return imapctl_fail("storing a message: %s", store_strerror(rc));
     c->fill = 0;
     c->err = 0;
+    mime_parse_init(&c->mp, c->sum, sizeof c->sum);
     fseeko(c->f, start, SEEK_SET);
     if (walk_message(c, sink_store, next)) {
         store_append_abort(&imapctl_store, &c->app);
@@ -273,7 +279,12 @@ static int import_one(import_ctx_t *c, uint32_t mbox_id, int64_t date,
         c->err = STORE_EINVAL;
     if (c->err == 0)
         c->err = store_append_finish(&imapctl_store, &c->app, &uid);
-    else
+    if (c->err == 0) {
+        store_msg_t m;
+        uint32_t sl = mime_parse_finish(&c->mp);
+        if (sl > 0 && store_msg_get(&imapctl_store, mbox_id, uid, &m) == STORE_OK)
+            c->err = store_msg_summary_set(&imapctl_store, &m, c->sum, sl);
+    } else
         store_append_abort(&imapctl_store, &c->app);
     if (c->err != 0)
         return imapctl_fail("storing a message: %s", store_strerror(c->err));
