@@ -142,3 +142,32 @@ def seeded_server_lwip(seeded):
     yield srv
     if srv.proc is not None:
         srv.stop()
+
+
+def test_silent_clients_time_out(seeded_server_lwip):
+    """Clients that go silent before logging in (one after the greeting, one
+    in the middle of a command line) are logged out at the engine's pre-login
+    timeout (60 s); their PCBs and buffers go back to lwIP."""
+    srv = seeded_server_lwip
+    quiet = socket.create_connection((srv.host, srv.port), timeout=10)
+    half = socket.create_connection((srv.host, srv.port), timeout=10)
+    for s in (quiet, half):
+        assert s.recv(200).startswith(b"* OK")
+    half.sendall(b"a LOGIN alice")               # no end of line, ever
+    # meanwhile a working client is not disturbed
+    r = srv.raw()
+    r.ok("LOGIN alice secret")
+    r.ok("LOGOUT")
+    r.close()
+    for s in (quiet, half):
+        s.settimeout(120 * imaptest.SLOW)
+        data = b""
+        while True:
+            d = s.recv(4096)
+            if not d:
+                break
+            data += d
+        assert b"* BYE" in data, data
+        s.close()
+    srv.stop()
+    assert "nothing leaked" in srv.log_text(), srv.log_text()
