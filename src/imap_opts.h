@@ -188,6 +188,11 @@
 #if IMAP_INBUF_SIZE < 2 * STORE_DATA_CHUNK
 #error "IMAP_INBUF_SIZE must be at least 2 * STORE_DATA_CHUNK"
 #endif
+#if IMAP_TLS_OUT_CONTENT_LEN < 512 || IMAP_TLS_IN_CONTENT_LEN < 512 || \
+    IMAP_TLS_IN_CONTENT_LEN > 16384 || \
+    IMAP_TLS_OUT_CONTENT_LEN > IMAP_TLS_IN_CONTENT_LEN
+#error "TLS record sizes: 512..16384, output at most the input size"
+#endif
 #if IMAP_TLS_SESSIONS > IMAP_MAX_SESSIONS
 #error "IMAP_TLS_SESSIONS cannot exceed IMAP_MAX_SESSIONS"
 #endif
