@@ -32,12 +32,20 @@ const mbedtls_ssl_config *tls_server_conf(void) { return &tls_srv.conf; }
 
 bool tls_server_ready(void) { return tls_srv.ready; }
 
+/* mbedTLS 2.28's handshake writers bound their messages by the compiled
+ * MBEDTLS_SSL_OUT_CONTENT_LEN, not by the buffer's real size: the output
+ * buffer may only be small during the handshake when every message we
+ * send fits it.  The big ones are the Certificate message (the chain) and
+ * ServerKeyExchange (ECDHE parameters and a signature as long as the key). */
 bool tls_server_chain_fits(void)
 {
     size_t n = 4 + 3;   /* handshake header, list length */
+    size_t ske = 4 + 200 + 2 * mbedtls_pk_get_len(&tls_srv.key);
     for (const mbedtls_x509_crt *c = &tls_srv.chain; c != NULL && c->raw.p;
          c = c->next)
         n += 3 + c->raw.len;
+    if (ske > n)
+        n = ske;
     return n + 64 <= IMAP_TLS_OUT_CONTENT_LEN;
 }
 
