@@ -3,7 +3,8 @@
  *
  * Entries under owner 0, kind K_SUM_ (below the mailbox kinds, like the
  * named blobs), id = the message's data address, chunk number in the key's
- * last bytes: entry 0 holds the length, entries 1.. SUM_CHUNK bytes each.
+ * last bytes: the summary's length (u32) then its bytes, SUM_CHUNK bytes
+ * per entry, so a typical summary is one index lookup.
  * Keying by data address makes a COPY share the summary with no work, and
  * every entry is checked by the index's own CRCs.  A purged message leaves
  * its summary behind (v1 has no compaction either).
@@ -22,24 +23,20 @@ static void sum_key(uint8_t k[KEY_SIZE], uint64_t data_addr, unsigned chunk)
     k[14] = (uint8_t)chunk;
 }
 
-static int sum_len(store_t *st, uint64_t addr, uint32_t *len)
+/* Reads entry c into v (its length into *vl). */
+static int sum_entry(store_t *st, uint64_t addr, unsigned c, uint8_t *v,
+                     size_t *vl)
 {
-    uint8_t k[KEY_SIZE], v[VAL_MAX];
-    size_t vl = 0;
-    sum_key(k, addr, 0);
-    int rc = tree_get(st, k, v, &vl);
-    if (rc < 0)
-        return rc;
-    if (vl != 4)
-        return STORE_ECORRUPT;
-    *len = st_get32(v);
-    return STORE_OK;
+    uint8_t k[KEY_SIZE];
+    sum_key(k, addr, c);
+    return tree_get(st, k, v, vl);
 }
 
 int store_msg_summary_set(store_t *st, const store_msg_t *m, const void *data,
                           size_t len)
 {
-    uint8_t k[KEY_SIZE], v[4];
+    uint8_t k[KEY_SIZE], v[VAL_MAX];
+    size_t vl = 0, total, off;
     uint32_t old = 0;
     int rc = st_writable(st);
     if (rc < 0)
@@ -48,20 +45,23 @@ int store_msg_summary_set(store_t *st, const store_msg_t *m, const void *data,
         return STORE_EINVAL;
     if (len > STORE_SUMMARY_MAX)
         return STORE_ELIMIT;
-    if (sum_len(st, m->data_addr, &old) == STORE_OK) {
-        for (unsigned c = 1; (size_t)(c - 1) * SUM_CHUNK < old; c++) {
+    if (sum_entry(st, m->data_addr, 0, v, &vl) == STORE_OK && vl >= 4) {
+        old = st_get32(v) + 4;
+        for (unsigned c = 1; (size_t)c * SUM_CHUNK < old; c++) {
             sum_key(k, m->data_addr, c);
             tree_del(st, k);
         }
     }
-    st_put32(v, (uint32_t)len);
-    sum_key(k, m->data_addr, 0);
-    rc = tree_put(st, k, v, 4);
-    for (unsigned c = 1; rc >= 0 && (size_t)(c - 1) * SUM_CHUNK < len; c++) {
-        size_t off = (size_t)(c - 1) * SUM_CHUNK;
-        size_t n = len - off < SUM_CHUNK ? len - off : SUM_CHUNK;
+    /* the stream: length (4 bytes) then the summary, cut in SUM_CHUNK */
+    total = len + 4;
+    rc = STORE_OK;
+    for (unsigned c = 0; rc >= 0 && (size_t)c * SUM_CHUNK < total; c++) {
+        size_t n = 0;
+        for (off = (size_t)c * SUM_CHUNK; off < total && n < SUM_CHUNK; off++, n++)
+            v[n] = off < 4 ? (uint8_t)(len >> (8 * off))
+                           : ((const uint8_t *)data)[off - 4];
         sum_key(k, m->data_addr, c);
-        rc = tree_put(st, k, (const uint8_t *)data + off, n);
+        rc = tree_put(st, k, v, n);
     }
     if (rc < 0)
         return st_fail(st, rc);
@@ -72,28 +72,39 @@ int store_msg_summary_set(store_t *st, const store_msg_t *m, const void *data,
 int store_msg_summary_get(store_t *st, const store_msg_t *m, void *buf,
                           size_t cap, size_t *len_out)
 {
-    uint8_t k[KEY_SIZE], v[VAL_MAX];
+    uint8_t v[VAL_MAX];
+    size_t vl = 0, total, off = 0;
     uint32_t len;
     int rc = st_writable(st);
     if (rc < 0)
         return rc;
-    rc = sum_len(st, m->data_addr, &len);
+    rc = sum_entry(st, m->data_addr, 0, v, &vl);
     if (rc < 0)
         return rc;
+    if (vl < 4)
+        return STORE_ECORRUPT;
+    len = st_get32(v);
     if (len_out)
         *len_out = len;
     if (len > cap)
         return STORE_ELIMIT;
-    for (unsigned c = 1; (size_t)(c - 1) * SUM_CHUNK < len; c++) {
-        size_t off = (size_t)(c - 1) * SUM_CHUNK, vl = 0;
-        size_t want = len - off < SUM_CHUNK ? len - off : SUM_CHUNK;
-        sum_key(k, m->data_addr, c);
-        rc = tree_get(st, k, v, &vl);
-        if (rc < 0)
-            return rc == STORE_ENOENT ? STORE_ECORRUPT : rc;
+    total = (size_t)len + 4;
+    for (unsigned c = 0;; c++) {
+        size_t want = total - (size_t)c * SUM_CHUNK;
+        if (want > SUM_CHUNK)
+            want = SUM_CHUNK;
+        if (c > 0) {
+            rc = sum_entry(st, m->data_addr, c, v, &vl);
+            if (rc < 0)
+                return rc == STORE_ENOENT ? STORE_ECORRUPT : rc;
+        }
         if (vl != want)
             return STORE_ECORRUPT;
-        memcpy((uint8_t *)buf + off, v, vl);
+        size_t skip = c == 0 ? 4 : 0;
+        memcpy((uint8_t *)buf + off, v + skip, vl - skip);
+        off += vl - skip;
+        if ((size_t)(c + 1) * SUM_CHUNK >= total)
+            break;
     }
     return STORE_OK;
 }
