@@ -18,6 +18,8 @@ enum {
 };
 
 #define NEEDLE_MAX 256
+/* Bytes read from the store at a time: one data chunk (fewer reads). */
+#define SEARCH_BLK (STORE_DATA_CHUNK < 2048 ? STORE_DATA_CHUNK : 2048)
 
 typedef struct sparse {
     imap_session_t *s;
@@ -282,7 +284,7 @@ static bool match_str(imap_session_t *s, const imap_skey_t *k, const char *v,
                       uint32_t vl)
 {
     mime_match_t *mm = &s->u.search.mm;
-    char dec[2048];
+    static char dec[2048];   /* static: the loop is single-threaded */
     uint32_t dl = mime_2047_decode(v, vl, dec, sizeof dec);
     mime_match_init(mm, (const uint8_t *)k->str, k->slen);
     return feed(mm, (const uint8_t *)dec, dl, false);
@@ -296,8 +298,8 @@ typedef bool (*line_fn)(imap_session_t *s, const imap_skey_t *k, char *line,
 static int hdr_scan(imap_session_t *s, const store_msg_t *m, uint32_t from,
                     uint32_t to, const imap_skey_t *k, line_fn fn)
 {
-    char line[1024];
-    uint8_t blk[256];
+    static char line[1024];
+    static uint8_t blk[SEARCH_BLK];
     uint32_t ll = 0, pos = from;
     bool have = false, bol = true, fold = false;
 
@@ -448,7 +450,7 @@ static int part_body_match(imap_session_t *s, const store_msg_t *m,
                            int cte, bool latin1)
 {
     imap_search_t *q = &s->u.search;
-    uint8_t raw[512], out[512];
+    static uint8_t raw[SEARCH_BLK], out[SEARCH_BLK];
     uint32_t pos = pt->body_off, end = pt->body_end;
     mime_dec_t d;
 
