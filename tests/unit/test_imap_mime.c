@@ -1,0 +1,160 @@
+/*
+ * test_imap_mime.c - FETCH structure, sections, BINARY and SEARCH with
+ * decoding, through whole sessions on a RAM store (expected texts are
+ * what Debian's Dovecot answers for the same message).
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "imap_test_driver.h"
+
+static td_t *T;
+
+static const char MSG[] =
+    "From: =?UTF-8?Q?Ren=C3=A9e?= <renee@example.fr>\r\n"
+    "To: Bob <bob@example.net>\r\n"
+    "Subject: =?UTF-8?B?w6l0w6kgY2hhdWQ=?=\r\n"
+    "Date: Tue, 1 Mar 2022 10:00:00 +0100\r\n"
+    "Content-Type: multipart/mixed; boundary=\"XX\"\r\n"
+    "\r\n"
+    "preamble\r\n"
+    "--XX\r\n"
+    "Content-Type: text/plain; charset=utf-8\r\n"
+    "Content-Transfer-Encoding: quoted-printable\r\n"
+    "\r\n"
+    "cr=C3=A8me br=C3=BBl=C3=A9e, soft=\r\nbreak\r\n"
+    "--XX\r\n"
+    "Content-Type: message/rfc822\r\n"
+    "\r\n"
+    "Subject: inner\r\n"
+    "\r\n"
+    "inner body\r\n"
+    "--XX\r\n"
+    "Content-Type: application/octet-stream\r\n"
+    "Content-Transfer-Encoding: base64\r\n"
+    "\r\n"
+    "aGVsbG8gd29ybGQhIFRoaXMgaXMgYmluYXJ5IGRhdGEu\r\nAAEC/w==\r\n"
+    "--XX--\r\n";
+
+static void expect(const char *text, const char *want)
+{
+    td_send(T, 0, text);
+    if (strstr(td_out(T, 0), want) == NULL) {
+        fprintf(stderr, "sent: %s\nwanted: %s\ngot: %s\n", text, want,
+                td_out(T, 0));
+        fail();
+    }
+    td_clear(T, 0);
+}
+
+static int setup(void **st)
+{
+    char head[64];
+    (void)st;
+    T = calloc(1, sizeof *T);
+    td_init(T, true);
+    td_open(T, 0);
+    expect("a LOGIN alice secret\r\n", "a OK");
+    snprintf(head, sizeof head, "b APPEND INBOX {%zu+}\r\n", strlen(MSG));
+    td_send(T, 0, head);
+    td_feed(T, 0, MSG, strlen(MSG), 7);   /* the parser sees small pieces */
+    expect("\r\n", "b OK");
+    expect("c SELECT INBOX\r\n", "c OK");
+    return 0;
+}
+
+static int teardown(void **st)
+{
+    (void)st;
+    td_free(T);
+    free(T);
+    return 0;
+}
+
+static void test_structure(void **st)
+{
+    (void)st;
+    expect("f1 FETCH 1 BODY\r\n",
+           "BODY ((\"text\" \"plain\" (\"charset\" \"utf-8\") NIL NIL "
+           "\"quoted-printable\" 41 1)(\"message\" \"rfc822\" NIL NIL NIL "
+           "\"7bit\" 28 (NIL \"inner\" NIL NIL NIL NIL NIL NIL NIL NIL) "
+           "(\"text\" \"plain\" (\"charset\" \"us-ascii\") NIL NIL \"7bit\" 10 0) 2)"
+           "(\"application\" \"octet-stream\" NIL NIL NIL \"base64\" 54) \"mixed\")");
+    expect("f2 FETCH 1 BODYSTRUCTURE\r\n", "\"mixed\" (\"boundary\" \"XX\") NIL NIL NIL))");
+    expect("f3 FETCH 1 ENVELOPE\r\n",
+           "ENVELOPE (\"Tue, 1 Mar 2022 10:00:00 +0100\" "
+           "\"=?UTF-8?B?w6l0w6kgY2hhdWQ=?=\" "
+           "((\"=?UTF-8?Q?Ren=C3=A9e?=\" NIL \"renee\" \"example.fr\"))");
+    /* a small output window: the structure is written in pieces */
+    T->max_tx_chunk = 5;
+    expect("f4 FETCH 1 (BODYSTRUCTURE ENVELOPE)\r\n", "f4 OK");
+    T->max_tx_chunk = 0;
+}
+
+static void test_sections(void **st)
+{
+    (void)st;
+    expect("s1 FETCH 1 BODY.PEEK[1]\r\n",
+           "BODY[1] {41}\r\ncr=C3=A8me br=C3=BBl=C3=A9e, soft=\r\nbreak)");
+    expect("s2 FETCH 1 BODY.PEEK[2.HEADER]\r\n", "BODY[2.HEADER] {18}\r\nSubject: inner\r\n\r\n)");
+    expect("s3 FETCH 1 BODY.PEEK[2.TEXT]\r\n", "BODY[2.TEXT] {10}\r\ninner body)");
+    expect("s4 FETCH 1 BODY.PEEK[2.1]\r\n", "BODY[2.1] {10}\r\ninner body)");
+    expect("s5 FETCH 1 BODY.PEEK[3.MIME]\r\n",
+           "BODY[3.MIME] {77}\r\nContent-Type: application/octet-stream\r\n"
+           "Content-Transfer-Encoding: base64\r\n\r\n)");
+    expect("s6 FETCH 1 BODY.PEEK[2.HEADER.FIELDS (SUBJECT)]<2.5>\r\n",
+           "BODY[2.HEADER.FIELDS (SUBJECT)]<2> {5}\r\nbject)");
+    expect("s7 FETCH 1 BODY.PEEK[9]\r\n", "BODY[9] {0}\r\n)");
+    expect("s8 FETCH 1 BODY.PEEK[1.2]\r\n", "BODY[1.2] {0}\r\n)");
+    expect("s9 FETCH 1 BODY[0]\r\n", "s9 BAD");
+    expect("sa FETCH 1 BODY[1.MIME.TEXT]\r\n", "sa BAD");
+}
+
+static void test_binary(void **st)
+{
+    (void)st;
+    expect("b1 FETCH 1 BINARY.PEEK[1]\r\n",
+           "BINARY[1] ~{26}\r\ncr\xc3\xa8me br\xc3\xbbl\xc3\xa9" "e, softbreak)");
+    expect("b2 FETCH 1 BINARY.SIZE[3]\r\n", "BINARY.SIZE[3] 37)");
+    expect("b3 FETCH 1 BINARY.PEEK[3]<34.10>\r\n", "BINARY[3]<34> ~{3}\r\n\x01\x02\xff)");
+    expect("b4 FETCH 1 BINARY.PEEK[2]\r\n", "BINARY[2] {28}\r\n");
+    expect("b5 FETCH 1 FLAGS\r\n", "FLAGS (\\Recent))");
+    expect("b6 FETCH 1 BINARY[1]<0.2>\r\n", "FLAGS (\\Seen \\Recent)");
+}
+
+static void test_search(void **st)
+{
+    (void)st;
+    /* 8-bit strings as literals */
+    expect("q1 SEARCH CHARSET UTF-8 SUBJECT {5+}\r\n\xc3\x89T\xc3\x89\r\n",
+           "* SEARCH 1\r\n");
+    expect("q2 SEARCH CHARSET UTF-8 FROM {6+}\r\nren\xc3\xa9" "e\r\n",
+           "* SEARCH 1\r\n");
+    expect("q3 SEARCH CHARSET UTF-8 BODY {15+}\r\nCR\xc3\x88ME BR\xc3\x9bL\xc3\x89" "E\r\n",
+           "* SEARCH 1\r\n");
+    expect("q4 SEARCH BODY softbreak\r\n", "* SEARCH 1\r\n");
+    expect("q5 SEARCH BODY aGVsbG8\r\n", "* SEARCH\r\n");   /* not text */
+    expect("q6 SEARCH BODY preamble\r\n", "* SEARCH\r\n");
+    expect("q7 SEARCH TEXT \"subject: inner\"\r\n", "* SEARCH 1\r\n");
+    expect("q8 SEARCH SENTON 1-Mar-2022\r\n", "* SEARCH 1\r\n");
+    expect("q9 SEARCH CHARSET ISO-8859-2 ALL\r\n", "q9 NO [BADCHARSET");
+    expect("qa SEARCH HEADER Content-Type \"\"\r\n", "* SEARCH 1\r\n");
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test_setup_teardown(test_structure, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_sections, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_binary, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_search, setup, teardown),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
