@@ -41,6 +41,9 @@ uint32_t board_rand32(void);       /* for lwIP (ports, ISNs): not for keys */
 /* Faults: print a reason (and registers, for a CPU fault) and stop. */
 void board_panic(const char *fmt, ...)
     __attribute__((noreturn, format(printf, 1, 2)));
+/* Fault drills (console '!' stack overflow, '#' bus fault): each must end
+ * in a fault report, never in serving on.  Used by the tests. */
+void board_fault_drill(char kind);
 /* Stops the emulator with an exit status (semihosting). */
 void board_exit(int status) __attribute__((noreturn));
 

@@ -99,3 +99,26 @@ void board_exit(int status)
 {
     sh_exit(status);
 }
+
+/* Fault drills for the tests: prove that each kind of fault is caught. */
+static volatile uint32_t drill_depth_max = 0xFFFFFFFFu;
+
+static __attribute__((noinline)) uint32_t drill_recurse(uint32_t depth)
+{
+    volatile uint8_t pad[256];
+    pad[0] = (uint8_t)depth;
+    if (depth >= drill_depth_max)
+        return pad[0];
+    return drill_recurse(depth + 1) + pad[0];
+}
+
+void board_fault_drill(char kind)
+{
+    if (kind == '!') {
+        board_puts("fault drill: overflowing the thread stack\n");
+        (void)drill_recurse(0);
+    } else if (kind == '#') {
+        board_puts("fault drill: reading unmapped memory\n");
+        (void)*(volatile uint32_t *)0xF0000000u;
+    }
+}

@@ -22,6 +22,7 @@
 #define RX_DATA_FIFO   0x00
 #define TX_DATA_FIFO   0x20
 #define RX_STATUS_FIFO 0x40
+#define RX_STATUS_PEEK 0x44
 #define TX_STATUS_FIFO 0x48
 #define ID_REV         0x50
 #define IRQ_CFG        0x54
@@ -58,7 +59,7 @@
 
 #define LAN_SPIN_MAX 100000
 
-static uint32_t lan_rx_dropped;
+static uint32_t lan_rx_deferred;
 
 static uint32_t mac_read(uint32_t idx)
 {
@@ -128,20 +129,24 @@ int board_lan9118_poll(struct netif *nif)
 {
     int frames = 0;
     while ((LAN_REG(RX_FIFO_INF) >> 16) & 0xFFu) {
-        uint32_t st = LAN_REG(RX_STATUS_FIFO);
+        uint32_t st = LAN_REG(RX_STATUS_PEEK);
         uint32_t len = (st >> 16) & 0x3FFFu;       /* with the 4-byte FCS */
         uint32_t words = (len + 3) / 4;
         if ((st & RXS_ERROR) || len < 18 || len > 1522) {
+            (void)LAN_REG(RX_STATUS_FIFO);
             rx_discard(words);
             continue;
         }
         uint16_t flen = (uint16_t)(len - 4);
         struct pbuf *p = pbuf_alloc(PBUF_RAW, flen, PBUF_POOL);
         if (!p) {
-            lan_rx_dropped++;
-            rx_discard(words);
-            continue;
+            /* No pbuf: leave the frame in the chip's FIFO and try again
+             * next round; a full FIFO makes QEMU hold further frames
+             * (back-pressure, not loss). */
+            lan_rx_deferred++;
+            break;
         }
+        (void)LAN_REG(RX_STATUS_FIFO);
         /* Read whole words; bytes beyond the frame (the FCS) are dropped. */
         struct pbuf *q = p;
         uint16_t qoff = 0;
@@ -163,9 +168,9 @@ int board_lan9118_poll(struct netif *nif)
     return frames;
 }
 
-uint32_t board_lan9118_rx_dropped(void)
+uint32_t board_lan9118_rx_deferred(void)
 {
-    return lan_rx_dropped;
+    return lan_rx_deferred;
 }
 
 err_t board_lan9118_netif_init(struct netif *nif)

@@ -12,7 +12,7 @@
 err_t board_lan9118_netif_init(struct netif *nif);
 /* Hands every received frame to nif->input; returns frames delivered. */
 int board_lan9118_poll(struct netif *nif);
-/* Frames dropped because no pbuf was free (a high-water statistic). */
-uint32_t board_lan9118_rx_dropped(void);
+/* Times a frame waited in the chip because no pbuf was free. */
+uint32_t board_lan9118_rx_deferred(void);
 
 #endif

@@ -62,8 +62,8 @@ void fw_print_stats(void)
             fw_logf(IMAP_LOG_INFO, "stats: lwIP pool %s max %u of %u", m->name,
                          (unsigned)m->max, (unsigned)m->avail);
     }
-    fw_logf(IMAP_LOG_INFO, "stats: lan9118 rx frames dropped (no pbuf) %lu",
-                 (unsigned long)board_lan9118_rx_dropped());
+    fw_logf(IMAP_LOG_INFO, "stats: lan9118 rx frames deferred (no pbuf) %lu",
+                 (unsigned long)board_lan9118_rx_deferred());
     size_t peak, size;
     heap_stats(&peak, &size);
     fw_logf(IMAP_LOG_INFO, "stats: mbedTLS heap max %zu of %zu B", peak, size);

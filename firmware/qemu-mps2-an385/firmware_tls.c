@@ -66,8 +66,11 @@ bool fw_tls_setup(store_t *st)
     tls_heap_stats_t hs;
     tls_heap_stats(&hs);
     fw_logf(IMAP_LOG_INFO, "TLS ready (certificate from the image; %u TLS "
-            "sessions, heap %zu of %zu bytes in use)",
-            (unsigned)IMAP_TLS_SESSIONS, hs.used, hs.size);
+            "sessions, records in %u/out %u, heap %zu of %zu bytes in use, "
+            "%zu bytes static)", (unsigned)IMAP_TLS_SESSIONS,
+            (unsigned)IMAP_TLS_IN_CONTENT_LEN,
+            (unsigned)IMAP_TLS_OUT_CONTENT_LEN, hs.used, hs.size,
+            tls_static_ram());
     return true;
 }
 #else

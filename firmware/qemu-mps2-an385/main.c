@@ -9,8 +9,9 @@
  *     --image PATH  [--allow-plaintext]  [--tls]  [--log-level N]
  * STARTTLS is offered when the image holds a certificate (imapctl cert
  * gen); --tls also listens on 993 for implicit TLS.
- * A 'q' (or Ctrl-C) on the console is a clean stop: BYE to every session,
- * flush, unmount, print the high-water marks, exit 0.
+ * Console: 'q' (or Ctrl-C) is a clean stop: BYE to every session, flush,
+ * unmount, print the high-water marks, exit 0.  's' prints the marks;
+ * '!' and '#' are fault drills (stack overflow, bus fault) for the tests.
  */
 #include <string.h>
 
@@ -53,6 +54,18 @@ typedef struct fw_args {
     bool tls;             /* --tls: listen on 993 too (needs a certificate) */
 } fw_args_t;
 
+/* "error", "warning", "info", "debug" (as imapd) or a digit. */
+static int fw_parse_level(const char *v)
+{
+    switch (v[0]) {
+    case 'e': return IMAP_LOG_ERR;
+    case 'w': return IMAP_LOG_WARN;
+    case 'd': return IMAP_LOG_DEBUG;
+    case '0': case '1': case '2': case '3': return v[0] - '0';
+    default: return IMAP_LOG_INFO;
+    }
+}
+
 /* Splits the semihosting command line at spaces (paths have none). */
 static int fw_parse_args(fw_args_t *a)
 {
@@ -77,7 +90,7 @@ static int fw_parse_args(fw_args_t *a)
         else if (!strcmp(argv[i], "--tls"))
             a->tls = true;
         else if (!strcmp(argv[i], "--log-level") && i + 1 < argc)
-            fw_log_set_level(argv[++i][0] - '0');
+            fw_log_set_level(fw_parse_level(argv[++i]));
     }
     return a->image ? 0 : -1;
 }
@@ -156,6 +169,8 @@ int main(void)
         int ch = board_getc();
         if (ch == 's')
             fw_print_stats();
+        if (ch == '!' || ch == '#')
+            board_fault_drill((char)ch);
         if ((ch == 'q' || ch == 3) && !stopping) {
             fw_logf(IMAP_LOG_INFO, "stopping, %d session(s) open",
                     lwip_raw_live());

@@ -71,6 +71,8 @@ static void conn_free(raw_conn_t *c)
     c->pcb = NULL;
 }
 
+static size_t conn_rx(raw_conn_t *c, imap_session_t *s);
+
 /* ---- lwIP callbacks: queue and flag, nothing more ----------------------- */
 
 static err_t on_recv(void *arg, struct tcp_pcb *pcb, struct pbuf *p, err_t err)
@@ -94,6 +96,11 @@ static err_t on_recv(void *arg, struct tcp_pcb *pcb, struct pbuf *p, err_t err)
     } else {
         c->rx = p;
     }
+    /* Take what fits into the engine now: a pbuf held here is a frame
+     * buffer of the pool (1.5 KiB even for a 1-byte segment), and the
+     * pool is small. */
+    if (!c->released && !c->closing)
+        conn_rx(c, sess_of(c));
     c->kick = true;
     return ERR_OK;
 }

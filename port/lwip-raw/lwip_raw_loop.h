@@ -2,8 +2,9 @@
  * lwip_raw_loop.h - the sans-I/O engine on lwIP's raw API (NO_SYS=1).
  *
  * No threads and no sockets: lwIP calls back (accept, recv, sent, err) from
- * inside the board's main loop, these callbacks only queue and flag, and
- * lwip_raw_service() then moves bytes between the pcbs and the sessions:
+ * inside the board's main loop; the callbacks queue and flag (recv also
+ * copies what fits into the engine at once, so pool pbufs are freed early),
+ * and lwip_raw_service() then moves bytes between the pcbs and the sessions:
  * received pbufs are copied into the engine's input buffer as it has room
  * (the TCP window is re-opened with tcp_recved() only for what the engine
  * took, so a slow engine is back-pressure on the peer, not a growing
