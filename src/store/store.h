@@ -88,10 +88,14 @@ typedef struct store_msg {
 
 typedef struct store_stat {
     uint64_t device_size;
-    uint64_t used;                 /* bytes the log has consumed */
-    uint64_t free;                 /* bytes still writable */
+    uint64_t used;                 /* log bytes between tail and head (live
+                                      data, and garbage not compacted yet) */
+    uint64_t free;                 /* bytes the head may still write */
     uint32_t users, mailboxes;
     uint64_t messages;
+    uint64_t ring;                 /* bytes of the log ring */
+    uint64_t reserve;              /* kept for compaction, EXPUNGE, DELETE */
+    bool compacting;               /* a compaction pass is under way */
 } store_stat_t;
 
 /* The store itself: one per device, its RAM fixed at build time. */
@@ -153,6 +157,24 @@ int store_commit(store_t *st);
 void store_rollback(store_t *st);
 
 int store_get_stat(store_t *st, store_stat_t *out);
+
+/* Compaction in bounded steps (store_gc.c): reclaims the space of expunged
+ * messages and deleted mailboxes, and moves long-lived data around the
+ * device (wear levelling).  Call it when idle: it does at most about
+ * budget bytes of copying (0: a default), commits what it did, and
+ * returns 1 when more work remains, 0 when there is none, < 0 on error.
+ * It does nothing while changes are pending (returns 1).  The store also
+ * runs steps itself after commits when space runs short. */
+int store_maintain(store_t *st, unsigned budget);
+
+/* Erase counts of the ring's blocks as their BLOCK records tell them
+ * (blocks inside message data regions carry none and are skipped). */
+typedef struct store_wear {
+    uint32_t min, max;
+    uint64_t sum;                  /* mean = sum / blocks */
+    uint64_t blocks;               /* blocks counted */
+} store_wear_t;
+int store_get_wear(store_t *st, store_wear_t *out);
 
 /* Checks the image (fsck): the log from its first block (every record's
  * CRC, commits in sequence up to the last one), the index (every node,

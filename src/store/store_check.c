@@ -1,7 +1,7 @@
 /*
  * store_check.c - store_check(): verify an image (imapctl fsck).
  *
- *   - the log from its first block: every record's CRC, commit sequences in
+ *   - the log from its tail: every record's CRC, commit sequences in
  *     order, replaying to the state the store mounted with;
  *   - the index: every node (CRC, structure), key order, subtree counts;
  *   - every mailbox against its entries: live and unseen message counts,
@@ -157,8 +157,8 @@ int store_check(store_t *st, store_check_cb report, void *ctx)
     cc.cb = report;
     cc.ctx = ctx;
 
-    log_scan_t sc = { .pos = 2ull * st->erase_size, .gen = 0,
-                      .cur_blk = NO_BLOCK, .seq = 0 };
+    log_scan_t sc = { .pos = st->com.tail, .gen = st->com.tail_gen,
+                      .cur_blk = NO_BLOCK, .seq = st->com.tail_seq };
     int rc = log_scan(st, &sc);
     if (rc < 0)
         return rc;

@@ -73,6 +73,16 @@ void st_state_put(uint8_t *p, const store_state_t *s)
     st_put32(p + 56, h->first_recent_uid);
     st_put32(p + 60, h->nkeywords);
     st_put64(p + 64, h->highestmodseq);
+    st_put64(p + 72, s->tail);
+    st_put64(p + 80, s->tail_gen);
+    st_put64(p + 88, s->tail_seq);
+    st_put64(p + 96, s->mark);
+    st_put64(p + 104, s->mark_gen);
+    st_put64(p + 112, s->mark_seq);
+    st_put64(p + 120, s->copied);
+    memcpy(p + 128, s->cursor, 16);
+    p[144] = s->phase;
+    p[145] = p[146] = p[147] = 0;
 }
 
 void st_state_get(const uint8_t *p, store_state_t *s)
@@ -93,6 +103,15 @@ void st_state_get(const uint8_t *p, store_state_t *s)
     h->first_recent_uid = st_get32(p + 56);
     h->nkeywords = st_get32(p + 60);
     h->highestmodseq = st_get64(p + 64);
+    s->tail = st_get64(p + 72);
+    s->tail_gen = st_get64(p + 80);
+    s->tail_seq = st_get64(p + 88);
+    s->mark = st_get64(p + 96);
+    s->mark_gen = st_get64(p + 104);
+    s->mark_seq = st_get64(p + 112);
+    s->copied = st_get64(p + 120);
+    memcpy(s->cursor, p + 128, 16);
+    s->phase = p[144];
 }
 
 int st_writable(store_t *st)
@@ -134,20 +153,38 @@ static void ckpt_encode(uint8_t *p, const ckpt_t *c)
     st_put64(p + 36, c->head);
     st_put64(p + 44, c->gen);
     st_state_put(p + 52, &c->state);
-    st_put32(p + 52 + STATE_SIZE, c->flags);
+    st_put32(p + 52 + STATE_SIZE, c->flags | STORE_FORMAT_VERSION << 8);
 }
 
-/* Reads the checkpoint in anchor block a; STORE_ECORRUPT if none. */
-static int ckpt_read(const flash_dev_t *dev, unsigned a, ckpt_t *c)
+/* Checkpoint slots: a program-aligned record each; checkpoint n goes to
+ * slot (n - 1) mod per of anchor block ((n - 1) / per) & 1, which is
+ * erased when its slot 0 is written.  An anchor block is erased once per
+ * per checkpoints, not at every one (wear). */
+static uint32_t ckpt_slot_size(const flash_geometry_t *g)
+{
+    return (uint32_t)st_align_up(REC_HDR + CKPT_SIZE, g->prog_size);
+}
+
+static uint64_t ckpt_slot_addr(const flash_geometry_t *g, uint64_t seq)
+{
+    uint32_t per = g->erase_size / ckpt_slot_size(g);
+    uint64_t k = seq - 1;
+    return ((k / per) & 1) * (uint64_t)g->erase_size +
+           (k % per) * (uint64_t)ckpt_slot_size(g);
+}
+
+/* Reads the checkpoint at addr; STORE_ECORRUPT if none. */
+static int ckpt_read(const flash_dev_t *dev, uint64_t base, ckpt_t *c)
 {
     uint8_t h[REC_HDR], p[CKPT_SIZE];
-    uint64_t base = (uint64_t)a * dev->geo.erase_size;
-    if (flash_read(dev, base, h, REC_HDR) != FLASH_OK ||
-        flash_read(dev, base + REC_HDR, p, CKPT_SIZE) != FLASH_OK)
+    if (flash_read(dev, base, h, REC_HDR) != FLASH_OK)
         return STORE_EIO;
     if (st_get16(h) != REC_MAGIC || h[2] != R_CKPT ||
-        st_get32(h + 4) != CKPT_SIZE ||
-        st_rec_crc(0, h, p, CKPT_SIZE) != st_get32(h + 8))
+        st_get32(h + 4) != CKPT_SIZE)
+        return STORE_ECORRUPT;
+    if (flash_read(dev, base + REC_HDR, p, CKPT_SIZE) != FLASH_OK)
+        return STORE_EIO;
+    if (st_rec_crc(0, h, p, CKPT_SIZE) != st_get32(h + 8))
         return STORE_ECORRUPT;
     c->seq = st_get64(p);
     c->fmt_id = st_get32(p + 8);
@@ -159,16 +196,38 @@ static int ckpt_read(const flash_dev_t *dev, unsigned a, ckpt_t *c)
     c->gen = st_get64(p + 44);
     st_state_get(p + 52, &c->state);
     c->flags = st_get32(p + 52 + STATE_SIZE);
+    if (c->flags >> 8 != STORE_FORMAT_VERSION)
+        return STORE_ECORRUPT;
+    c->flags &= 0xFF;
+    if (c->seq == 0 || ckpt_slot_addr(&dev->geo, c->seq) != base)
+        return STORE_ECORRUPT;
     return STORE_OK;
 }
 
-/* Erases anchor block (seq & 1) and writes the checkpoint there; unit is a
- * buffer of at least one program unit and REC_HDR + CKPT_SIZE bytes. */
+/* The valid checkpoint with the highest sequence in the anchor blocks. */
+static int ckpt_best(const flash_dev_t *dev, ckpt_t *best, bool *have)
+{
+    uint32_t ss = ckpt_slot_size(&dev->geo);
+    ckpt_t c;
+    *have = false;
+    for (uint64_t a = 0; a < 2ull * dev->geo.erase_size; a += ss) {
+        int rc = ckpt_read(dev, a, &c);
+        if (rc == STORE_EIO)
+            return rc;
+        if (rc == STORE_OK && (!*have || c.seq > best->seq)) {
+            *best = c;
+            *have = true;
+        }
+    }
+    return STORE_OK;
+}
+
+/* Writes checkpoint c to its slot (erasing the block at slot 0); unit is
+ * a buffer of at least one slot. */
 static int ckpt_write(const flash_dev_t *dev, const ckpt_t *c, uint8_t *unit,
                       size_t cap)
 {
-    uint32_t ps = dev->geo.prog_size;
-    size_t len = (size_t)st_align_up(REC_HDR + CKPT_SIZE, ps);
+    size_t len = ckpt_slot_size(&dev->geo);
     if (len > cap)
         return STORE_EINVAL;
     memset(unit, 0xFF, len);
@@ -178,8 +237,9 @@ static int ckpt_write(const flash_dev_t *dev, const ckpt_t *c, uint8_t *unit,
     st_put32(unit + 4, CKPT_SIZE);
     ckpt_encode(unit + REC_HDR, c);
     st_put32(unit + 8, st_rec_crc(0, unit, unit + REC_HDR, CKPT_SIZE));
-    uint64_t base = (c->seq & 1) * (uint64_t)dev->geo.erase_size;
-    if (flash_erase(dev, base) != FLASH_OK ||
+    uint64_t base = ckpt_slot_addr(&dev->geo, c->seq);
+    if ((base % dev->geo.erase_size == 0 &&
+         flash_erase(dev, base) != FLASH_OK) ||
         flash_prog(dev, base, unit, len) != FLASH_OK ||
         flash_sync(dev) != FLASH_OK)
         return STORE_EIO;
@@ -204,6 +264,7 @@ static int checkpoint(store_t *st, uint32_t flags)
     }
     st->ckpt_seq = c.seq;
     st->since_ckpt = 0;
+    st->ckpt_head = st->head;
     return STORE_OK;
 }
 
@@ -214,20 +275,25 @@ int store_format(const flash_dev_t *dev, uint32_t now_unix)
     /* a new format id, so records of an earlier format never validate */
     uint32_t old = 0;
     ckpt_t c;
-    for (unsigned a = 0; a < 2; a++)
-        if (ckpt_read(dev, a, &c) == STORE_OK && c.fmt_id >= old)
-            old = c.fmt_id + 1;
+    bool have;
+    if (ckpt_best(dev, &c, &have) < 0)
+        return STORE_EIO;
+    if (have)
+        old = c.fmt_id + 1;
     uint32_t fmt = old ^ (now_unix * 2654435761u);
     if (fmt == 0)
         fmt = 1;
-    if (flash_erase(dev, 0) != FLASH_OK)
+    if (flash_erase(dev, 0) != FLASH_OK ||
+        flash_erase(dev, dev->geo.erase_size) != FLASH_OK)
         return STORE_EIO;
+    uint64_t base = 2ull * dev->geo.erase_size;
     c = (ckpt_t){
         .seq = 1, .fmt_id = fmt, .erase_size = dev->geo.erase_size,
         .prog_size = dev->geo.prog_size, .size = dev->geo.size,
-        .commit_seq = 0, .head = 2ull * dev->geo.erase_size, .gen = 0,
+        .commit_seq = 0, .head = base, .gen = 0,
         .state = { .root = 0, .next_user_id = 1, .next_mbox_id = 1,
-                   .next_uidvalidity = now_unix ? now_unix : 1 },
+                   .next_uidvalidity = now_unix ? now_unix : 1,
+                   .tail = base },
         .flags = CKPT_CLEAN,
     };
     uint8_t unit[STORE_WBUF_SIZE > 256 ? STORE_WBUF_SIZE : 256];
@@ -242,7 +308,7 @@ static int rest_erased(store_t *st, uint64_t a, bool *yes)
     *yes = true;
     while (a < end) {
         size_t k = end - a < sizeof b ? (size_t)(end - a) : sizeof b;
-        if (flash_read(st->dev, a, b, k) != FLASH_OK)
+        if (st_fread(st, a, b, k) < 0)
             return STORE_EIO;
         for (size_t i = 0; i < k; i++)
             if (b[i] != 0xFF) {
@@ -260,8 +326,9 @@ static bool state_ok(const store_t *st, const store_state_t *s)
            s->hot.id < s->next_mbox_id &&
            (s->hot.id == 0 ||
             (s->hot.uidnext && s->hot.nkeywords <= IMAP_KEYWORDS_MAX)) &&
-           (s->root == 0 ||
-            (s->root >= 2ull * st->erase_size && s->root < st->size));
+           s->tail >= st_ring_base(st) && s->tail % st->erase_size == 0 &&
+           s->phase <= 2 && (s->mark == 0 || s->mark > s->tail) &&
+           (s->root == 0 || s->root >= s->tail);
 }
 
 int store_mount(store_t *st, const flash_dev_t *dev)
@@ -272,18 +339,11 @@ int store_mount(store_t *st, const flash_dev_t *dev)
     st->tree_ver = 1;  /* the zeroed rank cache is not valid */
     if (geo_ok(&dev->geo) < 0)
         return STORE_EINVAL;
-    ckpt_t c, best = { 0 };
+    ckpt_t best = { 0 };
     bool have = false;
-    for (unsigned a = 0; a < 2; a++) {
-        int rc = ckpt_read(dev, a, &c);
-        if (rc == STORE_EIO)
-            return rc;
-        if (rc == STORE_OK && (c.seq & 1) == a &&
-            (!have || c.seq > best.seq)) {
-            best = c;
-            have = true;
-        }
-    }
+    int crc = ckpt_best(dev, &best, &have);
+    if (crc < 0)
+        return crc;
     if (!have)
         return STORE_ECORRUPT;
     if (best.erase_size != dev->geo.erase_size ||
@@ -294,11 +354,20 @@ int store_mount(store_t *st, const flash_dev_t *dev)
     st->erase_size = dev->geo.erase_size;
     st->prog_size = dev->geo.prog_size;
     chunk_geometry(st);
+    st->ring = st->size - 2ull * st->erase_size;
+    st->ckpt_slots = st->erase_size / ckpt_slot_size(&dev->geo);
+    /* a checkpoint every 1/32 of the ring: the anchor blocks wear like
+     * the ring's, and a mount replays at most that much log */
+    st->ckpt_bytes = st->ring / 32;
     st->fmt_id = best.fmt_id;
-    st->ckpt_seq = best.seq;
+    /* the next checkpoint starts a fresh anchor block: the slot after the
+     * best one may hold a torn write that reads erased (NAND) */
+    st->ckpt_seq = (best.seq - 1) / st->ckpt_slots * st->ckpt_slots +
+                   st->ckpt_slots;
     st->ok_chunk = UINT64_MAX;
-    if (best.head < 2ull * st->erase_size || best.head > st->size ||
-        best.head % st->prog_size || !state_ok(st, &best.state)) {
+    st->com = st->cur = best.state;
+    if (!state_ok(st, &best.state) || best.head < best.state.tail ||
+        best.head > best.state.tail + st->ring || best.head % st->prog_size) {
         st->dev = NULL;
         return STORE_ECORRUPT;
     }
@@ -332,7 +401,7 @@ int store_mount(store_t *st, const flash_dev_t *dev)
     /* where the head resumes */
     uint64_t h = st_align_up(ce, st->prog_size);
     bool clean = sc.v_end <= ce;
-    if (clean && h % st->erase_size && h < st->size) {
+    if (clean && h % st->erase_size && h < st->com.tail + st->ring) {
         rc = rest_erased(st, h, &clean);
         if (rc < 0) {
             st->dev = NULL;
@@ -353,13 +422,14 @@ int store_mount(store_t *st, const flash_dev_t *dev)
         st->gen = cgen;
         st->cur_blk = h % st->erase_size ? cblk : NO_BLOCK;
     } else {
-        uint64_t s = sc.stop < st->size ? sc.stop : st->size;
+        uint64_t lim = st->com.tail + st->ring;
+        uint64_t s = sc.stop < lim ? sc.stop : lim;
         if (s % st->erase_size == 0 && sc.stop_blk != s / st->erase_size)
             st->head = s;
         else
             st->head = (s / st->erase_size + 1) * st->erase_size;
-        if (st->head > st->size)
-            st->head = st->size;
+        if (st->head > lim)
+            st->head = lim;
         st->gen = sc.stop_gen;
         st->cur_blk = NO_BLOCK;
     }
@@ -389,6 +459,7 @@ int store_commit(store_t *st)
         return rc;
     if (!st->pending)
         return STORE_OK;
+    uint64_t before = st->head;
     rc = tree_flush(st);
     if (rc < 0)
         return rc;
@@ -405,11 +476,20 @@ int store_commit(store_t *st)
     if (rc < 0)
         return rc;
     st->commit_seq++;
+    bool moved = st->com.tail != st->cur.tail;
     st->com = st->cur;
     st->pending = false;
-    if (++st->since_ckpt >= STORE_CHECKPOINT_INTERVAL)
-        return checkpoint(st, 0);
-    return STORE_OK;
+    st->since_ckpt++;
+    /* a checkpoint right after the tail moved: a mount never scans from
+     * below the tail, whose blocks the head may now reuse */
+    if (moved || st->head - st->ckpt_head >= st->ckpt_bytes) {
+        rc = checkpoint(st, 0);
+        if (rc < 0)
+            return rc;
+    }
+    if (st->in_gc)
+        return STORE_OK;
+    return st_gc_after_commit(st, st->head - before);
 }
 
 void store_rollback(store_t *st)
@@ -442,8 +522,11 @@ int store_get_stat(store_t *st, store_stat_t *out)
         return STORE_ENOTMOUNTED;
     memset(out, 0, sizeof *out);
     out->device_size = st->size;
-    out->used = st->head - 2ull * st->erase_size;
-    out->free = st->size - st->head;
+    out->used = st->head - st->com.tail;
+    out->free = st_free(st);
+    out->ring = st->ring;
+    out->compacting = st->com.mark != 0;
+    out->reserve = st_reserve(st);
     out->users = st->cur.users;
     out->mailboxes = st->cur.mailboxes;
     out->messages = st->cur.messages;

@@ -2,7 +2,10 @@
  * store_log.c - the append-only log on the flash device.
  *
  * Layout: erase blocks 0 and 1 hold checkpoints (store_core.c); blocks 2..
- * hold the log.  The log head moves forward only (v1: no compaction yet).
+ * hold the log, a ring: record addresses are logical (they only grow) and
+ * logical a lives at block 2 + ((a - 2 blocks) mod ring blocks).  The head
+ * moves forward, the tail follows when compaction (store_gc.c) finishes a
+ * pass; the head never gets a whole ring ahead of the tail.
  *
  *   - Every record has a 12-byte header (magic, type, length, CRC).  The CRC
  *     is seeded with the format id, so records left over from an earlier
@@ -43,13 +46,74 @@ uint32_t st_rec_crc(uint32_t seed, const uint8_t *hdr, const void *payload,
     return crc32_update(c, payload, len);
 }
 
+static uint64_t blk_end(const store_t *st, uint64_t a)
+{
+    return (a / st->erase_size + 1) * st->erase_size;
+}
+
+/* Logical to physical, a block at a time: logically adjacent blocks may be
+ * the last and the first of the ring. */
+int st_fread(store_t *st, uint64_t a, void *buf, size_t len)
+{
+    uint8_t *b = buf;
+    while (len) {
+        uint64_t k = blk_end(st, a) - a;
+        if (k > len)
+            k = len;
+        if (flash_read(st->dev, st_phys(st, a), b, (size_t)k) != FLASH_OK)
+            return STORE_EIO;
+        a += k;
+        b += k;
+        len -= (size_t)k;
+    }
+    return STORE_OK;
+}
+
+int st_fprog(store_t *st, uint64_t a, const void *buf, size_t len)
+{
+    const uint8_t *b = buf;
+    while (len) {
+        uint64_t k = blk_end(st, a) - a;
+        if (k > len)
+            k = len;
+        if (flash_prog(st->dev, st_phys(st, a), b, (size_t)k) != FLASH_OK) {
+            st->broken = true;
+            return STORE_EIO;
+        }
+        a += k;
+        b += k;
+        len -= (size_t)k;
+    }
+    return STORE_OK;
+}
+
+int st_ferase(store_t *st, uint64_t a)
+{
+    if (flash_erase(st->dev, st_phys(st, a)) != FLASH_OK) {
+        st->broken = true;
+        return STORE_EIO;
+    }
+    return STORE_OK;
+}
+
+bool st_in_log(const store_t *st, uint64_t a)
+{
+    return a >= st->com.tail && a >= st_ring_base(st) && a < st->head;
+}
+
+uint64_t st_free(const store_t *st)
+{
+    uint64_t lim = st->com.tail + st->ring;
+    return st->head < lim ? lim - st->head : 0;
+}
+
 int log_read(store_t *st, uint64_t addr, void *buf, size_t len)
 {
-    if (addr > st->size || len > st->size - addr)
+    if (addr < st_ring_base(st) || addr + len < addr)
         return STORE_ECORRUPT;
-    int rc = flash_read(st->dev, addr, buf, len);
-    if (rc != FLASH_OK)
-        return STORE_EIO;
+    int rc = st_fread(st, addr, buf, len);
+    if (rc < 0)
+        return rc;
     /* overlay what is still in the write buffer */
     uint64_t lo = addr > st->wb_base ? addr : st->wb_base;
     uint64_t hi = addr + len < st->head ? addr + len : st->head;
@@ -57,11 +121,6 @@ int log_read(store_t *st, uint64_t addr, void *buf, size_t len)
         memcpy((uint8_t *)buf + (lo - addr), st->wbuf + (lo - st->wb_base),
                (size_t)(hi - lo));
     return STORE_OK;
-}
-
-static uint64_t blk_end(const store_t *st, uint64_t a)
-{
-    return (a / st->erase_size + 1) * st->erase_size;
 }
 
 /* Checks a header read at addr; returns the payload length or < 0. */
@@ -104,11 +163,9 @@ int log_flush(store_t *st)
         return STORE_OK;
     uint64_t padded = st_align_up(n, st->prog_size);
     memset(st->wbuf + n, 0xFF, (size_t)(padded - n));
-    int rc = flash_prog(st->dev, st->wb_base, st->wbuf, (size_t)padded);
-    if (rc != FLASH_OK) {
-        st->broken = true;
-        return STORE_EIO;
-    }
+    int rc = st_fprog(st, st->wb_base, st->wbuf, (size_t)padded);
+    if (rc < 0)
+        return rc;
     st->wb_base += padded;
     st->head = st->wb_base;
     return STORE_OK;
@@ -153,17 +210,15 @@ static int log_put_record(store_t *st, uint8_t type, const void *payload,
 static int log_enter(store_t *st)
 {
     uint64_t base = st->head;
-    if (base + st->erase_size > st->size)
+    if (base + st->erase_size > st->com.tail + st->ring)
         return STORE_ENOSPC;
     uint8_t old[12];
     uint32_t ec = 0, len;
     if (log_get(st, base, R_BLOCK, old, sizeof old, &len) == STORE_OK &&
         len == sizeof old)
         ec = st_get32(old + 8) + 1;
-    if (flash_erase(st->dev, base) != FLASH_OK) {
-        st->broken = true;
+    if (st_ferase(st, base) < 0)
         return STORE_EIO;
-    }
     st->gen++;
     st->cur_blk = base / st->erase_size;
     st->wb_base = base;
@@ -177,7 +232,7 @@ static int log_enter(store_t *st)
 static int log_room(store_t *st, uint64_t total)
 {
     for (int guard = 0; guard < 4; guard++) {
-        if (st->head >= st->size)
+        if (st->head >= st->com.tail + st->ring)
             return STORE_ENOSPC;
         if (st->cur_blk != st->head / st->erase_size) {
             if (st->head % st->erase_size)
@@ -224,7 +279,7 @@ int log_reserve(store_t *st, uint64_t len, uint64_t *addr_out)
     if (rc < 0)
         return rc;
     uint64_t region = st_align_up(st->head + REC_HDR + 16, st->prog_size);
-    if (region > st->size || len > st->size - region)
+    if (region + len > st->com.tail + st->ring || len > st->ring / 2)
         return STORE_ENOSPC;
     uint8_t p[16];
     st_put64(p, region);
@@ -247,10 +302,8 @@ int log_reserve(store_t *st, uint64_t len, uint64_t *addr_out)
             if (b != st->cur_blk)
                 st->gen++;
         if (last != st->cur_blk && (region + len) % st->erase_size &&
-            flash_erase(st->dev, last * st->erase_size) != FLASH_OK) {
-            st->broken = true;
+            st_ferase(st, last * st->erase_size) < 0)
             return STORE_EIO;
-        }
         st->cur_blk = last;
     }
     st->head = st->wb_base = region + len;
@@ -269,10 +322,23 @@ int st_region_erase(store_t *st, uint64_t addr, uint64_t region_end)
     uint64_t b = start / st->erase_size;
     if (region_end % st->erase_size && b == (region_end - 1) / st->erase_size)
         return STORE_OK;  /* the last block: erased at reservation */
-    if (flash_erase(st->dev, start) != FLASH_OK) {
-        st->broken = true;
-        return STORE_EIO;
+    return st_ferase(st, start);
+}
+
+int log_end_block(store_t *st)
+{
+    if (st->head % st->erase_size == 0)
+        return STORE_OK;  /* at a block start, not entered yet */
+    uint64_t end = blk_end(st, st->head);
+    if (end - st->head >= REC_HDR) {
+        int rc = log_put_record(st, R_PAD, NULL, 0);
+        if (rc < 0)
+            return rc;
     }
+    int rc = log_flush(st);
+    if (rc < 0)
+        return rc;
+    st->head = st->wb_base = end;
     return STORE_OK;
 }
 
@@ -283,7 +349,7 @@ static bool scan_jump(store_t *st, log_scan_t *sc)
     uint64_t nb = blk_end(st, sc->pos);
     uint8_t p[12];
     uint32_t len;
-    if (nb >= st->size ||
+    if (nb >= sc->lim ||
         log_get(st, nb, R_BLOCK, p, sizeof p, &len) != STORE_OK ||
         len != sizeof p || st_get64(p) != sc->gen + 1)
         return false;
@@ -297,8 +363,9 @@ int log_scan(store_t *st, log_scan_t *sc)
     uint8_t p[256];  /* >= 8 + STATE_SIZE: a whole commit record */
     sc->found = false;
     sc->v_end = sc->pos;
+    sc->lim = st->com.tail + st->ring;
     for (;;) {
-        if (sc->pos >= st->size)
+        if (sc->pos >= sc->lim)
             break;
         uint64_t b = sc->pos / st->erase_size;
         uint64_t end = blk_end(st, sc->pos);
@@ -367,6 +434,8 @@ int log_scan(store_t *st, log_scan_t *sc)
             }
             sc->seq++;
             st_state_get(p + 8, &sc->state);
+            if (sc->state.tail + st->ring > sc->lim)
+                sc->lim = sc->state.tail + st->ring;
             sc->found = true;
             sc->c_end = next;
             sc->c_gen = sc->gen;
@@ -374,7 +443,7 @@ int log_scan(store_t *st, log_scan_t *sc)
         } else if (h[2] == R_RESERVE) {
             uint64_t region = st_get64(p), rlen = st_get64(p + 8);
             if (len != 16 || region != st_align_up(next, st->prog_size) ||
-                region > st->size || rlen > st->size - region) {
+                region + rlen > sc->lim || rlen > st->ring) {
                 sc->bad++;
                 break;
             }

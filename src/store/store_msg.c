@@ -54,7 +54,7 @@ int st_msg_load(store_t *st, uint32_t mbox_id, uint32_t uid, store_msg_t *m)
     if (vl != MSG_SIZE)
         return STORE_ECORRUPT;
     m->uid = uid;
-    m->flags = st_get32(v);
+    m->flags = st_get32(v) & STORE_F_ALL;
     m->keywords = st_get64(v + 4);
     m->modseq = st_get64(v + 12);
     m->internaldate = (int64_t)st_get64(v + 20);
@@ -73,13 +73,52 @@ int st_msg_save(store_t *st, uint32_t mbox_id, const store_msg_t *m)
     uint8_t k[KEY_SIZE], v[VAL_MAX];
     size_t vl;
     uint64_t amodseq = m->modseq;  /* a new message: its append */
+    uint32_t keep = 0;
     key_make(k, mbox_id, K_MSG, m->uid);
     int rc = tree_get(st, k, v, &vl);
-    if (rc == STORE_OK && vl == MSG_SIZE)
+    if (rc == STORE_OK && vl == MSG_SIZE) {
         amodseq = st_get64(v + 54);
-    else if (rc < 0 && rc != STORE_ENOENT)
+        keep = st_get32(v) & MSGF_SHARED;
+    } else if (rc < 0 && rc != STORE_ENOENT) {
         return rc;
+    }
     msg_encode(v, m, amodseq);
+    st_put32(v, (m->flags & STORE_F_ALL) | keep);
+    rc = tree_put(st, k, v, MSG_SIZE);
+    if (rc < 0)
+        return st_fail(st, rc);
+    st->pending = true;
+    return STORE_OK;
+}
+
+int st_msg_raw_flags(store_t *st, uint32_t mbox_id, uint32_t uid,
+                     uint32_t *flags)
+{
+    uint8_t k[KEY_SIZE], v[VAL_MAX];
+    size_t vl;
+    key_make(k, mbox_id, K_MSG, uid);
+    int rc = tree_get(st, k, v, &vl);
+    if (rc < 0)
+        return rc;
+    if (vl != MSG_SIZE)
+        return STORE_ECORRUPT;
+    *flags = st_get32(v);
+    return STORE_OK;
+}
+
+int st_msg_mark_shared(store_t *st, uint32_t mbox_id, uint32_t uid)
+{
+    uint8_t k[KEY_SIZE], v[VAL_MAX];
+    size_t vl;
+    key_make(k, mbox_id, K_MSG, uid);
+    int rc = tree_get(st, k, v, &vl);
+    if (rc < 0)
+        return rc;
+    if (vl != MSG_SIZE)
+        return STORE_ECORRUPT;
+    if (st_get32(v) & MSGF_SHARED)
+        return STORE_OK;
+    st_put32(v, st_get32(v) | MSGF_SHARED);
     rc = tree_put(st, k, v, MSG_SIZE);
     if (rc < 0)
         return st_fail(st, rc);
@@ -126,6 +165,11 @@ int store_append_begin(store_t *st, store_append_t *a, uint32_t mbox_id,
     uint64_t chunks = (size + (uint64_t)st->chunk_payload - 1) /
                       st->chunk_payload;
     uint64_t addr = 0;
+    /* the data, its record or chunk padding, and an index path */
+    rc = st_admit(st, chunks * st->chunk_stride + 3ull * STORE_NODE_SIZE +
+                          st->prog_size);
+    if (rc < 0)
+        return rc;
     if (chunks > 1) {
         rc = log_reserve(st, chunks * st->chunk_stride, &addr);
         if (rc < 0)
@@ -140,6 +184,7 @@ int store_append_begin(store_t *st, store_append_t *a, uint32_t mbox_id,
     a->data_addr = addr;
     a->hdr_state = 1;  /* at the start of a line */
     a->active = true;
+    st->appends++;
     return STORE_OK;
 }
 
@@ -163,6 +208,13 @@ static void hdr_scan(store_append_t *a, const uint8_t *p, size_t n)
     }
 }
 
+static void append_end(store_t *st, store_append_t *a)
+{
+    if (a->active && st->appends)
+        st->appends--;
+    a->active = false;
+}
+
 static uint32_t chunk_crc(const store_t *st, uint64_t addr, const void *p,
                           size_t n)
 {
@@ -174,11 +226,7 @@ static uint32_t chunk_crc(const store_t *st, uint64_t addr, const void *p,
 
 static int prog(store_t *st, uint64_t addr, const void *p, size_t n)
 {
-    if (flash_prog(st->dev, addr, p, n) != FLASH_OK) {
-        st->broken = true;
-        return STORE_EIO;
-    }
-    return STORE_OK;
+    return st_fprog(st, addr, p, n);
 }
 
 /* Writes chunk number idx holding n bytes (n <= payload). */
@@ -226,7 +274,7 @@ long store_append_write(store_t *st, store_append_t *a, const void *data,
         uint64_t addr;
         rc = log_append(st, R_DATA, p, a->size, &addr);
         if (rc < 0) {
-            a->active = false;
+            append_end(st, a);
             return rc;
         }
         a->data_addr = DATA_INLINE | addr;
@@ -247,7 +295,7 @@ long store_append_write(store_t *st, store_append_t *a, const void *data,
         if (rc == STORE_OK)
             rc = chunk_write(st, addr, p + taken, n);
         if (rc < 0) {
-            a->active = false;
+            append_end(st, a);
             return rc;
         }
         hdr_scan(a, p + taken, n);
@@ -264,7 +312,18 @@ int store_append_finish(store_t *st, store_append_t *a, uint32_t *uid_out)
         return rc;
     if (!a || !a->active || a->written != a->size)
         return STORE_EINVAL;
-    a->active = false;
+    append_end(st, a);
+    /* data written before a compaction pass began must move above its
+     * mark now (the pass may have walked past this mailbox); data below
+     * the tail is gone (a pass ended while the append went on) */
+    uint64_t da = a->data_addr & ~DATA_INLINE;
+    if (a->data_addr && da < st->com.tail)
+        return STORE_ENOSPC;
+    if (a->data_addr && st->cur.mark && da < st->cur.mark) {
+        rc = st_gc_relocate(st, &a->data_addr, a->size, false);
+        if (rc < 0)
+            return st_fail(st, rc);
+    }
     store_mbox_t mb;
     rc = st_mbox_load(st, a->mbox_id, &mb);
     if (rc < 0)
@@ -299,8 +358,8 @@ int store_append_finish(store_t *st, store_append_t *a, uint32_t *uid_out)
 
 void store_append_abort(store_t *st, store_append_t *a)
 {
-    if (a)
-        a->active = false;  /* the region is dead log space */
+    if (a && st)
+        append_end(st, a);  /* the region is dead log space */
 }
 
 /* ---- reading ------------------------------------------------------------- */
@@ -334,8 +393,8 @@ static long inline_read(store_t *st, const store_msg_t *m, uint32_t offset,
 {
     uint64_t addr = m->data_addr & ~DATA_INLINE;
     uint8_t h[REC_HDR];
-    if (m->size > st->chunk_payload || addr < 2ull * st->erase_size ||
-        addr > st->size || REC_HDR + (uint64_t)m->size > st->size - addr)
+    if (m->size > st->chunk_payload || !st_in_log(st, addr) ||
+        addr + REC_HDR + (uint64_t)m->size > st->head)
         return STORE_ECORRUPT;
     if (len > m->size - offset)
         len = m->size - offset;
@@ -382,8 +441,8 @@ long store_msg_read(store_t *st, const store_msg_t *m, uint32_t offset,
         return inline_read(st, m, offset, buf, len);
     uint32_t pl = st->chunk_payload;
     uint64_t chunks = (m->size + (uint64_t)pl - 1) / pl;
-    if (m->data_addr < 2ull * st->erase_size || m->data_addr % st->prog_size ||
-        m->data_addr > st->size || chunks * st->chunk_stride > st->size - m->data_addr)
+    if (!st_in_log(st, m->data_addr) || m->data_addr % st->prog_size ||
+        m->data_addr + chunks * st->chunk_stride > st->head)
         return STORE_ECORRUPT;
     if (len > m->size - offset)
         len = m->size - offset;
@@ -406,7 +465,7 @@ long store_msg_read(store_t *st, const store_msg_t *m, uint32_t offset,
             uint32_t crc = crc32_update(0, s, sizeof s);
             for (uint32_t o = 0; o < n;) {
                 uint32_t k = n - o < sizeof piece ? n - o : (uint32_t)sizeof piece;
-                if (flash_read(st->dev, addr + o, piece, k) != FLASH_OK)
+                if (st_fread(st, addr + o, piece, k) < 0)
                     return STORE_EIO;
                 crc = crc32_update(crc, piece, k);
                 uint32_t a = o > lo ? o : lo, b = o + k < hi ? o + k : hi;
@@ -414,12 +473,12 @@ long store_msg_read(store_t *st, const store_msg_t *m, uint32_t offset,
                     memcpy(out + done + (a - lo), piece + (a - o), b - a);
                 o += k;
             }
-            if (flash_read(st->dev, addr + st->chunk_stride - 4, c4, 4) != FLASH_OK)
+            if (st_fread(st, addr + st->chunk_stride - 4, c4, 4) < 0)
                 return STORE_EIO;
             if (crc != st_get32(c4))
                 return STORE_ECORRUPT;
             st->ok_chunk = addr;
-        } else if (flash_read(st->dev, addr + lo, out + done, hi - lo) != FLASH_OK) {
+        } else if (st_fread(st, addr + lo, out + done, hi - lo) < 0) {
             return STORE_EIO;
         }
         done += hi - lo;
@@ -521,6 +580,9 @@ int store_msg_copy(store_t *st, uint32_t src_mbox_id, const store_msg_t *m,
     rc = st_mbox_load(st, dst_mbox_id, &mb);
     if (rc < 0)
         return rc;
+    rc = st_admit(st, 4ull * STORE_NODE_SIZE);
+    if (rc < 0)
+        return rc;
     /* keywords by name; one that does not fit the destination is dropped */
     uint64_t kw = 0;
     for (unsigned i = 0; i < 64; i++) {
@@ -545,12 +607,24 @@ int store_msg_copy(store_t *st, uint32_t src_mbox_id, const store_msg_t *m,
     if (mb.uidnext == UINT32_MAX)
         return STORE_ELIMIT;
     store_msg_t c = *m;
+    /* the data is shared from now on: compaction moves it once for all
+     * its copies; a pass under way moves it before the copy exists */
+    rc = st_msg_load(st, src_mbox_id, m->uid, &c);
+    if (rc == STORE_OK)
+        rc = st_msg_mark_shared(st, src_mbox_id, m->uid);
+    if (rc == STORE_OK && st->cur.mark && c.data_addr != DATA_LOST &&
+        (c.data_addr & ~DATA_INLINE) < st->cur.mark)
+        rc = st_gc_relocate(st, &c.data_addr, c.size, true);
+    if (rc < 0)
+        return st_fail(st, rc);
     c.uid = mb.uidnext;
     c.flags = m->flags & STORE_F_ALL;
     c.keywords = kw;
     c.modseq = mb.highestmodseq + 1;
     c.xmodseq = 0;
     rc = st_msg_save(st, dst_mbox_id, &c);
+    if (rc == STORE_OK)
+        rc = st_msg_mark_shared(st, dst_mbox_id, c.uid);
     if (rc < 0)
         return rc;
     mb.uidnext++;
@@ -565,5 +639,61 @@ int store_msg_copy(store_t *st, uint32_t src_mbox_id, const store_msg_t *m,
     st->cur.messages++;
     if (uid_out)
         *uid_out = c.uid;
+    return STORE_OK;
+}
+
+/* ---- compaction: moving data -------------------------------------------- */
+
+int st_data_copy(store_t *st, uint64_t old, uint32_t size, uint64_t *out)
+{
+    int rc;
+    *out = DATA_LOST;
+    if (old & DATA_INLINE) {
+        uint64_t a = old & ~DATA_INLINE, na;
+        uint32_t len;
+        if (size > st->chunk_payload || size > sizeof st->scratch)
+            return STORE_OK;
+        rc = log_get(st, a, R_DATA, st->scratch, (uint32_t)sizeof st->scratch,
+                     &len);
+        if (rc == STORE_EIO)
+            return rc;
+        if (rc < 0 || len != size)
+            return STORE_OK;  /* damaged: stays unreadable, never laundered */
+        rc = log_append(st, R_DATA, st->scratch, size, &na);
+        if (rc < 0)
+            return rc;
+        *out = DATA_INLINE | na;
+        return STORE_OK;
+    }
+    uint32_t pl = st->chunk_payload;
+    uint64_t chunks = (size + (uint64_t)pl - 1) / pl, na;
+    if (pl > sizeof st->wbuf || !st_in_log(st, old) ||
+        old + chunks * st->chunk_stride > st->head)
+        return STORE_OK;
+    rc = log_reserve(st, chunks * st->chunk_stride, &na);
+    if (rc < 0)
+        return rc;
+    uint64_t end = na + chunks * st->chunk_stride;
+    /* the write buffer is empty right after the reservation: it holds the
+     * chunk on its way */
+    uint8_t *buf = st->wbuf;
+    for (uint64_t i = 0; i < chunks; i++) {
+        uint64_t src = old + i * st->chunk_stride;
+        uint64_t dst = na + i * st->chunk_stride;
+        uint32_t n = size - (uint32_t)(i * pl) < pl ? size - (uint32_t)(i * pl)
+                                                    : pl;
+        uint8_t c4[4];
+        if (st_fread(st, src, buf, n) < 0 ||
+            st_fread(st, src + st->chunk_stride - 4, c4, 4) < 0)
+            return STORE_EIO;
+        if (chunk_crc(st, src, buf, n) != st_get32(c4))
+            return STORE_OK;  /* damaged: the new region is dead space */
+        rc = st_region_erase(st, dst, end);
+        if (rc == STORE_OK)
+            rc = chunk_write(st, dst, buf, n);
+        if (rc < 0)
+            return rc;
+    }
+    *out = na;
     return STORE_OK;
 }

@@ -42,6 +42,8 @@ enum {
     K_XPEND = 18,    /* owner mailbox, id = uid: xmodseq (pending expunge) */
     K_XHIST = 19,    /* owner mailbox, id = uid: xmodseq (purged, QRESYNC) */
     K_KW = 20,       /* owner mailbox, id = index: keyword name */
+    K_FWD = 10,      /* owner 0, id = old data address: where compaction
+                        moved shared data (store_gc.c) */
     K_XBYMS = 21,    /* owner mailbox, id = xmodseq: uid (pending expunges
                         by modseq: the few a view has not announced, and
                         what a purge removes, without a walk) */
@@ -80,6 +82,9 @@ uint64_t st_name_hash(const char *name);
  * header: magic u16, type u8, 0 u8, payload length u32, CRC32 u32
  * The CRC covers the format id, the first 8 header bytes and the payload. */
 #define REC_MAGIC 0x5354u
+/* Image format version, in every checkpoint: 2 = the ring with
+ * compaction (issue 4), checkpoint slots. */
+#define STORE_FORMAT_VERSION 2u
 #define REC_HDR 12
 enum {
     R_BLOCK = 1,     /* first record of an erase block: gen, erase count */
@@ -93,7 +98,12 @@ enum {
 /* data_addr of a message stored as a DATA record (not a chunk region) */
 #define DATA_INLINE (1ull << 63)
 #define NO_BLOCK UINT64_MAX
-#define STATE_SIZE 72
+/* data_addr of a message whose data failed its CRC when compaction moved
+ * it: every read of it is STORE_ECORRUPT (below the log, never valid) */
+#define DATA_LOST 1ull
+/* stored flags bit: the data is shared with a copy (store_gc.c) */
+#define MSGF_SHARED 0x80000000u
+#define STATE_SIZE 148
 
 void st_state_put(uint8_t *p, const store_state_t *s);
 void st_state_get(const uint8_t *p, store_state_t *s);
@@ -104,6 +114,23 @@ static inline uint64_t st_align_up(uint64_t v, uint64_t a)
 int st_flash_err(int ferr);
 uint32_t st_rec_crc(uint32_t seed, const uint8_t *hdr, const void *payload,
                     uint32_t len);
+/* ---- The ring: logical addresses grow forever; the device holds the
+ * window [tail, tail + ring) of them in blocks 2.. (store_log.c) ------- */
+static inline uint64_t st_ring_base(const store_t *st)
+{ return 2ull * st->erase_size; }
+static inline uint64_t st_phys(const store_t *st, uint64_t a)
+{ return st_ring_base(st) + (a - st_ring_base(st)) % st->ring; }
+/* Flash access by logical address (split at block boundaries). */
+int st_fread(store_t *st, uint64_t a, void *buf, size_t len);
+int st_fprog(store_t *st, uint64_t a, const void *buf, size_t len);
+int st_ferase(store_t *st, uint64_t a);
+/* True when a is a record address inside the live log. */
+bool st_in_log(const store_t *st, uint64_t a);
+/* Bytes the head may still write before it meets the tail. */
+uint64_t st_free(const store_t *st);
+/* Ends the head's block (PAD), so the next record enters a new block. */
+int log_end_block(store_t *st);
+
 /* Reads log bytes, including those still in the write buffer. */
 int log_read(store_t *st, uint64_t addr, void *buf, size_t len);
 /* Reads and verifies one record at addr (header and CRC); *len_out gets the
@@ -132,6 +159,7 @@ typedef struct log_scan {
     uint64_t stop, stop_gen, stop_blk;
     uint64_t v_end;
     uint64_t records, bad;  /* for store_check */
+    uint64_t lim;           /* the ring's end as the scan knows it */
 } log_scan_t;
 int log_scan(store_t *st, log_scan_t *sc);
 
@@ -152,6 +180,9 @@ int tree_flush(store_t *st);
 /* Forgets every dirty node (rollback). */
 void tree_drop(store_t *st);
 void tree_reset(store_t *st);
+/* Copy-on-write of the path to key where a node lies below addr
+ * (compaction); *leaf_last gets the last key of the leaf reached. */
+int tree_touch(store_t *st, const uint8_t *key, uint64_t below);
 /* Walks the whole tree, verifying nodes and counts; calls cb per problem. */
 int tree_check(store_t *st, uint64_t *entries, uint32_t *problems,
                void (*cb)(void *, const char *, uint64_t), void *ctx);
@@ -203,5 +234,25 @@ int st_hashed_find(store_t *st, uint32_t owner, uint8_t kind, const char *name,
 int st_delete_kind(store_t *st, uint32_t owner, uint8_t kind);
 /* A tree change failed half-way: drop the whole pending group. */
 int st_fail(store_t *st, int rc);
+
+/* ---- Compaction (store_gc.c) --------------------------------------------- */
+/* Bytes kept free for compaction and for EXPUNGE/DELETE/STORE. */
+uint64_t st_reserve(const store_t *st);
+/* Room for a user write of n bytes (APPEND, COPY), keeping the reserve
+ * that lets compaction finish and EXPUNGE/DELETE/STORE go on. */
+int st_admit(store_t *st, uint64_t n);
+/* A bounded compaction step after a commit, when space runs short. */
+int st_gc_after_commit(store_t *st, uint64_t wrote);
+/* Moves a message's data above the compaction mark (COPY of data a pass
+ * has not reached yet): *addr is updated. */
+int st_gc_relocate(store_t *st, uint64_t *addr, uint32_t size, bool shared);
+/* Sets MSGF_SHARED in a stored message record. */
+int st_msg_mark_shared(store_t *st, uint32_t mbox_id, uint32_t uid);
+/* Raw stored flags word of a message (MSGF_SHARED included). */
+int st_msg_raw_flags(store_t *st, uint32_t mbox_id, uint32_t uid,
+                     uint32_t *flags);
+/* Copies message data to the head (compaction); DATA_LOST when the old
+ * data fails its CRC. */
+int st_data_copy(store_t *st, uint64_t old, uint32_t size, uint64_t *out);
 
 #endif

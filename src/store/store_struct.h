@@ -52,6 +52,16 @@ typedef struct store_state {
     uint32_t users, mailboxes;
     uint64_t messages;
     store_hot_t hot;
+    /* the ring (store_gc.c): the log lives in [tail, head) of a logical
+     * address space that only grows; tail_gen/tail_seq: the generation
+     * and commit sequence before the tail block (where fsck starts) */
+    uint64_t tail, tail_gen, tail_seq;
+    /* a compaction pass: everything below mark (0: none) is rewritten
+     * above it; cursor: the next index key to visit, phase 1 the
+     * mailboxes, phase 2 the owner-0 entries, copied: bytes it wrote */
+    uint64_t mark, mark_gen, mark_seq, copied;
+    uint8_t cursor[16];
+    uint8_t phase;
 } store_state_t;
 
 typedef struct store_slot {
@@ -86,6 +96,12 @@ struct store {
     uint64_t cur_blk;            /* block the head has entered, or ~0 */
 
     uint64_t ok_chunk;           /* data chunk whose CRC was last verified */
+    uint64_t ring;               /* bytes of the log ring (blocks 2..) */
+    uint64_t ckpt_bytes;         /* log bytes between checkpoints */
+    uint64_t ckpt_head;          /* head at the last checkpoint */
+    uint32_t ckpt_slots;         /* checkpoint slots per anchor block */
+    uint32_t appends;            /* APPENDs begun, not finished */
+    bool in_gc;                  /* a compaction step is writing */
     uint32_t stamp;
 
     /* ranks of a few (owner, kind) starts, valid while tree_ver holds:

@@ -80,7 +80,7 @@ static bool n_valid(const store_t *st, const uint8_t *b, uint32_t len)
         uint64_t c = st_get64(e + 16);
         if (prev && memcmp(prev, e, KEY_SIZE) >= 0)
             return false;
-        if (c < 2ull * st->erase_size || c >= st->size)
+        if (!st_in_log(st, c))
             return false;
         prev = e;
     }
@@ -190,7 +190,7 @@ static int node_load(store_t *st, uint64_t ref, int *out, bool for_write)
             st->slot[T_SLOT].addr == ref)
             s = T_SLOT;
         if (s < 0) {
-            if (ref < 2ull * st->erase_size || ref >= st->size)
+            if (!st_in_log(st, ref))
                 return STORE_ECORRUPT;
             s = slot_alloc(st, for_write);
             if (s < 0)
@@ -799,6 +799,47 @@ int tree_del(store_t *st, const uint8_t *key)
     if (rc < 0)
         return rc;
     rc = del_inner(st, key);
+    unpin_all(st);
+    return rc;
+}
+
+/* ---- compaction ------------------------------------------------------------ */
+
+int tree_touch(store_t *st, const uint8_t *key, uint64_t below)
+{
+    if (!st->cur.root)
+        return STORE_OK;
+    /* first a read-only descent: how deep lies the last node to move? */
+    int s, rc = load_root(st, &s, false), depth = -1, d = 0;
+    while (rc == STORE_OK) {
+        store_slot_t *n = &st->slot[s];
+        if (!n->dirty && n->addr < below)
+            depth = d;
+        if (n_type(n->buf) == T_LEAF)
+            break;
+        if (++d > STORE_TREE_DEPTH_MAX)
+            return STORE_ECORRUPT;
+        rc = load_child(st, i_child(n->buf, inner_find(n->buf, key)),
+                        n_level(n->buf) - 1, &s, false);
+    }
+    if (rc < 0 || depth < 0)
+        return rc;
+    /* then copy-on-write from the root down to it (a dirty node's parent
+     * is dirty: the dirty nodes form a subtree holding the root) */
+    rc = load_root(st, &s, true);
+    if (rc == STORE_OK) {
+        make_dirty(st, s, -1, 0);
+        for (d = 0; d < depth && rc == STORE_OK; d++) {
+            uint8_t *b = st->slot[s].buf;
+            unsigned i = inner_find(b, key);
+            int c;
+            rc = load_child(st, i_child(b, i), n_level(b) - 1, &c, true);
+            if (rc == STORE_OK) {
+                make_dirty(st, c, s, i);
+                s = c;
+            }
+        }
+    }
     unpin_all(st);
     return rc;
 }

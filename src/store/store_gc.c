@@ -1,0 +1,328 @@
+/*
+ * store_gc.c - compaction: the log is a ring, and a pass moves everything
+ * still alive from below a mark to above it, then frees what lies below.
+ *
+ * A pass starts at a block boundary: mark = the head (the block there
+ * begins with a BLOCK record, so fsck can start its scan there).  It then
+ * walks the index in key order with a cursor, a bounded number of entries
+ * per step:
+ *   - every index node on the path to each entry that lies below the mark
+ *     is made dirty (copy-on-write), so the step's commit rewrites it at
+ *     the head;
+ *   - a message whose data lies below the mark gets its data copied to the
+ *     head (CRC checked on the way: data that fails it becomes DATA_LOST,
+ *     never laundered) and its record, and its structure summary (keyed
+ *     by the data address), follow it;
+ *   - data shared by COPY (MSGF_SHARED) leaves a forwarding entry (K_FWD,
+ *     old address -> new) so every copy follows the same single move.
+ * Phase 1 walks the mailboxes' entries (owner >= 1), phase 2 the owner-0
+ * entries after them: summaries and forwarding entries still keyed below
+ * the mark belong to data nobody references any more and are dropped.
+ * When the walk is done, nothing reachable lies below the mark: the tail
+ * moves up to it in one commit, followed by a checkpoint (a mount never
+ * starts below the tail), and the head may erase those blocks again.
+ *
+ * Each step ends with its own commit, so a power cut loses at most the
+ * step; the cursor travels in the commit state.  Logical addresses only
+ * grow, so no address is ever reused and no stale pointer can alias new
+ * data: a reference below the tail is refused as corrupt.
+ *
+ * Every block of the ring is erased once per lap, long-lived data moves
+ * with every pass: wear levelling is static as well as dynamic.
+ *
+ * Space: a pass copies at most what lies between tail and mark, so user
+ * writes (APPEND, COPY) are admitted only while that much, plus a reserve,
+ * stays free; EXPUNGE, DELETE and STORE may use the reserve.
+ */
+#include "store/store_priv.h"
+
+#define GC_BUDGET_DEFAULT (32u * 1024u)
+#define GC_ENTRY_COST 64u        /* budget charged per index entry visited */
+#define K_SUM 9                  /* store_summary.c */
+#define MSG_ADDR_OFF 38          /* data_addr in a message record */
+#define MSG_REC_SIZE 62
+
+uint64_t st_reserve(const store_t *st)
+{
+    /* room for compaction steps and the commit ending a pass, and for
+     * EXPUNGE, DELETE, STORE on a full store: 1/16 of the ring, at least
+     * 4 blocks and 64 KiB, at most a quarter of the ring */
+    uint64_t r = st->ring / 16, m = 4ull * st->erase_size;
+    if (r < m)
+        r = m;
+    if (r < 64u * 1024u)
+        r = 64u * 1024u;
+    return r < st->ring / 4 ? r : st->ring / 4;
+}
+
+/* What a pass may still have to copy: at most what lies below its mark
+ * (or below the head, for the next pass). */
+static uint64_t to_copy(const store_t *st)
+{
+    return (st->com.mark ? st->com.mark : st->head) - st->com.tail;
+}
+
+static bool should_start(const store_t *st)
+{
+    return st_free(st) < to_copy(st) + st_reserve(st) + st->ring / 8;
+}
+
+static void key_next(uint8_t *k)
+{
+    for (int i = KEY_SIZE - 1; i >= 0; i--)
+        if (++k[i])
+            return;
+}
+
+static int sum_move(store_t *st, uint64_t old, uint64_t new_addr)
+{
+    uint8_t k[KEY_SIZE], k2[KEY_SIZE], v[VAL_MAX];
+    for (unsigned c = 0; c <= 0xFFFF; c++) {
+        size_t vl;
+        key_make(k, 0, K_SUM, old);
+        k[13] = (uint8_t)(c >> 8);
+        k[14] = (uint8_t)c;
+        int rc = tree_get(st, k, v, &vl);
+        if (rc == STORE_ENOENT)
+            return STORE_OK;
+        if (rc < 0)
+            return rc;
+        memcpy(k2, k, KEY_SIZE);
+        key_make(k2, 0, K_SUM, new_addr);
+        k2[13] = k[13];
+        k2[14] = k[14];
+        rc = tree_put(st, k2, v, vl);
+        if (rc == STORE_OK)
+            rc = tree_del(st, k);
+        if (rc < 0)
+            return rc;
+    }
+    return STORE_OK;
+}
+
+int st_gc_relocate(store_t *st, uint64_t *addr, uint32_t size, bool shared)
+{
+    uint8_t k[KEY_SIZE], v[8];
+    size_t vl;
+    uint64_t old = *addr, nw;
+    int rc;
+    if (shared) {
+        key_make(k, 0, K_FWD, old);
+        rc = tree_get(st, k, v, &vl);
+        if (rc == STORE_OK && vl == 8) {
+            *addr = st_get64(v);
+            return STORE_OK;
+        }
+        if (rc < 0 && rc != STORE_ENOENT)
+            return rc;
+    }
+    rc = st_data_copy(st, old, size, &nw);
+    if (rc < 0)
+        return rc;
+    st->cur.copied += size;
+    if (nw != DATA_LOST) {
+        rc = sum_move(st, old, nw);
+        if (rc < 0)
+            return rc;
+    }
+    if (shared) {
+        key_make(k, 0, K_FWD, old);
+        st_put64(v, nw);
+        rc = tree_put(st, k, v, 8);
+        if (rc < 0)
+            return rc;
+    }
+    st->pending = true;
+    *addr = nw;
+    return STORE_OK;
+}
+
+static bool below_mark(const store_t *st, uint64_t data)
+{
+    return data != DATA_LOST && (data & ~DATA_INLINE) < st->cur.mark;
+}
+
+/* One index entry of the walk. */
+static int gc_entry(store_t *st, const uint8_t *k, uint8_t *v, size_t vl,
+                    uint32_t *cost)
+{
+    int rc = tree_touch(st, k, st->cur.mark);
+    if (rc < 0)
+        return rc;
+    *cost += GC_ENTRY_COST;
+    uint8_t kind = key_kind(k);
+    if (key_owner(k) == 0) {
+        uint64_t id = key_id(k);
+        if ((kind == K_SUM && below_mark(st, id)) ||
+            (kind == K_FWD && id < st->cur.mark)) {
+            rc = tree_del(st, k);
+            st->pending = true;
+        }
+        return rc;
+    }
+    if (kind != K_MSG || vl != MSG_REC_SIZE)
+        return STORE_OK;
+    uint64_t data = st_get64(v + MSG_ADDR_OFF);
+    if (!below_mark(st, data))
+        return STORE_OK;
+    uint32_t size = st_get32(v + 30);
+    rc = st_gc_relocate(st, &data, size, (st_get32(v) & MSGF_SHARED) != 0);
+    if (rc < 0)
+        return rc;
+    *cost += size;
+    st_put64(v + MSG_ADDR_OFF, data);
+    rc = tree_put(st, k, v, vl);
+    st->pending = true;
+    return rc;
+}
+
+static int gc_start(store_t *st)
+{
+    int rc = log_end_block(st);
+    if (rc < 0)
+        return rc;
+    st->cur.mark = st->head;
+    st->cur.mark_gen = st->gen;
+    st->cur.mark_seq = st->commit_seq;
+    st->cur.copied = 0;
+    st->cur.phase = 1;
+    key_make(st->cur.cursor, 1, 0, 0);
+    st->pending = true;
+    return STORE_OK;
+}
+
+static int gc_finish(store_t *st)
+{
+    st->cur.tail = st->cur.mark;
+    st->cur.tail_gen = st->cur.mark_gen;
+    st->cur.tail_seq = st->cur.mark_seq;
+    st->cur.mark = 0;
+    st->cur.phase = 0;
+    memset(st->cur.cursor, 0, sizeof st->cur.cursor);
+    st->pending = true;
+    return STORE_OK;
+}
+
+/* Runs up to budget bytes of work and commits it.  *more: work remains. */
+static int gc_step(store_t *st, uint32_t budget, bool force, bool *more)
+{
+    *more = false;
+    if (st->pending) {
+        *more = true;
+        return STORE_OK;
+    }
+    if (!st->com.mark && !force && !should_start(st))
+        return STORE_OK;
+    st->in_gc = true;
+    int rc = STORE_OK;
+    uint32_t cost = 0;
+    if (!st->cur.mark)
+        rc = gc_start(st);
+    while (rc == STORE_OK && st->cur.mark && cost < budget) {
+        uint8_t k[KEY_SIZE], v[VAL_MAX];
+        size_t vl = 0;
+        if (st->cur.phase == 3) {
+            /* an APPEND begun below the mark still writes there: wait for
+             * it, unless space is short */
+            if (st->appends && st_free(st) > st_reserve(st) / 2)
+                break;
+            rc = gc_finish(st);
+            break;
+        }
+        rc = tree_seek(st, st->cur.cursor, k, v, &vl);
+        if (rc == STORE_ENOENT ||
+            (rc == STORE_OK && st->cur.phase == 2 && key_owner(k) != 0)) {
+            rc = STORE_OK;
+            if (st->cur.phase == 1)
+                memset(st->cur.cursor, 0, KEY_SIZE);
+            st->cur.phase++;
+            st->pending = true;
+            continue;
+        }
+        if (rc < 0)
+            break;
+        rc = gc_entry(st, k, v, vl, &cost);
+        memcpy(st->cur.cursor, k, KEY_SIZE);
+        key_next(st->cur.cursor);
+        st->pending = true;
+    }
+    if (rc == STORE_OK)
+        rc = store_commit(st);
+    else
+        store_rollback(st);
+    st->in_gc = false;
+    *more = st->com.mark != 0 || should_start(st);
+    return rc;
+}
+
+int st_gc_after_commit(store_t *st, uint64_t wrote)
+{
+    bool more;
+    if (!st->com.mark && !should_start(st))
+        return STORE_OK;
+    /* pace: twice what the user wrote; all of the pass when space is
+     * short, so the pass ends before the head meets the tail */
+    uint64_t b = 2 * wrote + GC_BUDGET_DEFAULT / 4;
+    bool urgent = st_free(st) < to_copy(st) + st_reserve(st);
+    for (int guard = 0; guard < 1000000; guard++) {
+        uint64_t before = st->com.mark;
+        int rc = gc_step(st, (uint32_t)(b > UINT32_MAX ? UINT32_MAX : b),
+                         false, &more);
+        if (rc < 0 || !more || !urgent || (before && !st->com.mark))
+            break;
+    }
+    return STORE_OK;  /* the user's commit is durable whatever happens */
+}
+
+int st_admit(store_t *st, uint64_t n)
+{
+    uint64_t need = n + to_copy(st) + st_reserve(st);
+    if (st_free(st) >= need)
+        return STORE_OK;
+    /* finish a pass under way now (it frees space at its end) */
+    for (int guard = 0; guard < 1000000 && st->com.mark && !st->pending;
+         guard++) {
+        bool more;
+        if (gc_step(st, GC_BUDGET_DEFAULT, false, &more) < 0)
+            break;
+        if (!st->com.mark)
+            break;
+    }
+    need = n + to_copy(st) + st_reserve(st);
+    return st_free(st) >= need ? STORE_OK : STORE_ENOSPC;
+}
+
+int store_maintain(store_t *st, unsigned budget)
+{
+    int rc = st_writable(st);
+    if (rc < 0)
+        return rc;
+    bool more;
+    rc = gc_step(st, budget ? budget : GC_BUDGET_DEFAULT, false, &more);
+    return rc < 0 ? rc : more;
+}
+
+int store_get_wear(store_t *st, store_wear_t *out)
+{
+    if (!st || !st->dev)
+        return STORE_ENOTMOUNTED;
+    memset(out, 0, sizeof *out);
+    for (uint64_t a = st_ring_base(st); a < st->size; a += st->erase_size) {
+        uint8_t h[REC_HDR], p[12];
+        if (flash_read(st->dev, a, h, REC_HDR) != FLASH_OK ||
+            flash_read(st->dev, a + REC_HDR, p, sizeof p) != FLASH_OK)
+            return STORE_EIO;
+        if (st_get16(h) != REC_MAGIC || h[2] != R_BLOCK ||
+            st_get32(h + 4) != sizeof p ||
+            st_rec_crc(st->fmt_id, h, p, sizeof p) != st_get32(h + 8))
+            continue;
+        uint32_t ec = st_get32(p + 8);
+        if (!out->blocks || ec < out->min)
+            out->min = ec;
+        if (ec > out->max)
+            out->max = ec;
+        out->sum += ec;
+        out->blocks++;
+    }
+    return STORE_OK;
+}
