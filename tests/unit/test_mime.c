@@ -202,6 +202,61 @@ static void test_fold_match(void **state)
                 mime_match_feed(&m, (const uint8_t *)"bab", 3));
 }
 
+/* Random messages made of MIME-ish pieces, parsed in random pieces:
+ * every renderer and section must stay inside the summary (ASan). */
+static void test_random(void **state)
+{
+    static const char *const bits[] = {
+        "Content-Type: multipart/mixed; boundary=a\r\n",
+        "Content-Type: multipart/digest; boundary=\"b\"\r\n",
+        "Content-Type: message/rfc822\r\n", "Content-Type: text/plain; x*0=\"a\"; x*1*=b\r\n",
+        "Content-Transfer-Encoding: base64\r\n", "Subject: =?utf-8?q?x=C3?=\r\n",
+        "From: a <b@c>, (c) \"d\" <@e,@f:g@h>, grp: ; <>\r\n", "\r\n", "\n",
+        "--a\r\n", "--a--\r\n", "--b\r\n", "--b--\n", " folded\r\n",
+        "body line\r\n", "\x00\xff\x80", "To: \"unterminated\r\n", "(((((\r\n",
+        "Content-Disposition: attachment; filename*=utf-8''%41\r\n",
+        "Content-Language: en, de\r\n",
+    };
+    static char msg[16384];
+    uint32_t seed = 12345;
+    (void)state;
+    for (int round = 0; round < 400; round++) {
+        size_t n = 0;
+        int pieces = (int)((seed = seed * 1103515245u + 12345u) >> 16) % 120;
+        for (int i = 0; i < pieces; i++) {
+            const char *b = bits[((seed = seed * 1103515245u + 12345u) >> 16) %
+                                 (sizeof bits / sizeof bits[0])];
+            size_t l = strlen(b) ? strlen(b) : 3;
+            if (n + l >= sizeof msg)
+                break;
+            memcpy(msg + n, b, l);
+            n += l;
+        }
+        mime_parse_init(&mp, sum, (round & 1) ? sizeof sum : 300);
+        for (size_t i = 0; i < n; ) {
+            size_t k = 1 + ((seed = seed * 1103515245u + 12345u) >> 16) % 50;
+            if (k > n - i)
+                k = n - i;
+            mime_parse_feed(&mp, msg + i, k);
+            i += k;
+        }
+        sumlen = mime_parse_finish(&mp);
+        if (!mime_sum_valid(sum, sumlen))
+            continue;
+        render(false, true);
+        render(true, false);
+        for (uint32_t a = 0; a < 4; a++)
+            for (uint32_t b = 0; b < 4; b++) {
+                uint32_t path[3] = { a + 1, b + 1, 1 };
+                mime_part_t pt, in;
+                if (mime_section(sum, sumlen, path, 3, &pt, &in)) {
+                    assert_true(pt.body_off <= pt.body_end);
+                    assert_true(pt.hdr_off <= pt.body_off);
+                }
+            }
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -210,6 +265,7 @@ int main(void)
         cmocka_unit_test(test_broken),
         cmocka_unit_test(test_decode),
         cmocka_unit_test(test_fold_match),
+        cmocka_unit_test(test_random),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
