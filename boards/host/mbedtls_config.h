@@ -94,14 +94,13 @@
     MBEDTLS_TLS_ECDHE_RSA_WITH_CHACHA20_POLY1305_SHA256
 
 #include "imap_opts.h"    /* the record sizes are the project's options */
-/* Both directions are built at the input size: with asymmetric sizes and
- * MBEDTLS_SSL_VARIABLE_BUFFER_LENGTH, mbedTLS 2.28 shrinks the input buffer
- * to the smaller size after the handshake even when no max_fragment_length
- * was negotiated, and a 16 KiB record from the client then fails.  The TLS
- * layer shrinks the output buffer to IMAP_TLS_OUT_CONTENT_LEN itself once
- * the handshake is over (src/tls/tls_conn.c, shrink_out). */
+/* With different sizes and MBEDTLS_SSL_VARIABLE_BUFFER_LENGTH, mbedTLS
+ * 2.28 shrinks the input buffer to the smaller size after the handshake
+ * even when no max_fragment_length was negotiated, and a 16 KiB record
+ * from the client then fails: the TLS layer gives it its full size back
+ * (src/tls/tls_conn.c, grow_in). */
 #define MBEDTLS_SSL_IN_CONTENT_LEN  IMAP_TLS_IN_CONTENT_LEN
-#define MBEDTLS_SSL_OUT_CONTENT_LEN IMAP_TLS_IN_CONTENT_LEN
+#define MBEDTLS_SSL_OUT_CONTENT_LEN IMAP_TLS_OUT_CONTENT_LEN
 /* TLS 1.2 suites only use SHA-256/384 for the handshake digest. */
 
 #include "mbedtls/check_config.h"

@@ -68,8 +68,6 @@ static int bio_recv(void *ctx, unsigned char *buf, size_t len)
     return (int)len;
 }
 
-static void shrink_out(tls_conn_t *c);
-
 /* ---- pool --------------------------------------------------------------- */
 
 tls_conn_t *tls_conn_open(void)
@@ -96,10 +94,6 @@ tls_conn_t *tls_conn_open(void)
         return NULL;
     }
     mbedtls_ssl_set_bio(&c->ssl, c, bio_send, bio_recv, NULL);
-    /* the handshake's flights fit the small output buffer when our chain
-     * does: then the peak is small too */
-    if (tls_server_chain_fits())
-        shrink_out(c);
     c->used = true;
     return c;
 }
@@ -174,35 +168,52 @@ int tls_flush(tls_conn_t *c)
     return rc == 0 ? TLS_OK : map_err(c, rc);
 }
 
-/* After the handshake: our records are at most IMAP_TLS_OUT_CONTENT_LEN
- * (tls_write cuts there), so the output buffer mbedTLS sized for the
- * handshake shrinks to that, the way its own MFL resizing moves buffers. */
-static void shrink_out(tls_conn_t *c)
+/* The max_fragment_length the client negotiated, in bytes (0: none). */
+static size_t negotiated_mfl(const tls_conn_t *c)
+{
+#if defined(MBEDTLS_SSL_MAX_FRAGMENT_LENGTH)
+    static const size_t len[] = { 0, 512, 1024, 2048, 4096 };
+    const mbedtls_ssl_session *ss = c->ssl.session;
+    if (ss != NULL && ss->mfl_code < sizeof len / sizeof len[0])
+        return len[ss->mfl_code];
+#endif
+    (void)c;
+    return 0;
+}
+
+/* At the end of the handshake mbedTLS 2.28 resizes its record buffers to
+ * the negotiated fragment length; without one it takes the smaller of the
+ * two compiled sizes for *both* directions, so the input buffer would no
+ * longer hold the 16 KiB records a client may send.  Give it its size
+ * back, moving every pointer into it the way mbedTLS's own resizing does.
+ * A failed allocation keeps the small buffer: a full-size record then
+ * closes the session, nothing worse. */
+static void grow_in(tls_conn_t *c)
 {
 #if defined(MBEDTLS_SSL_VARIABLE_BUFFER_LENGTH)
     mbedtls_ssl_context *ssl = &c->ssl;
-    size_t want = IMAP_TLS_OUT_CONTENT_LEN + MBEDTLS_SSL_HEADER_LEN +
-                  MBEDTLS_SSL_PAYLOAD_OVERHEAD;
-    unsigned char *old = ssl->out_buf, *nb;
+    size_t want = MBEDTLS_SSL_IN_BUFFER_LEN;
+    unsigned char *old = ssl->in_buf, *nb;
 
-    if (old == NULL || ssl->out_buf_len <= want || ssl->out_left != 0 ||
-        (size_t)(ssl->out_msg - old) >= want)
+    if (negotiated_mfl(c) != 0 || old == NULL || ssl->in_buf_len >= want)
         return;
     nb = mbedtls_calloc(1, want);
     if (nb == NULL)
-        return;   /* keep the big one: correct, only larger */
-    memcpy(nb, old, (size_t)(ssl->out_msg - old));
+        return;
+    memcpy(nb, old, ssl->in_buf_len);
 #define MOVE(f) ssl->f = nb + (ssl->f - old)
-    MOVE(out_ctr);
-    MOVE(out_hdr);
-    MOVE(out_len);
-    MOVE(out_iv);
-    MOVE(out_msg);
+    MOVE(in_ctr);
+    MOVE(in_hdr);
+    MOVE(in_len);
+    MOVE(in_iv);
+    MOVE(in_msg);
+    if (ssl->in_offt != NULL)
+        MOVE(in_offt);
 #undef MOVE
-    mbedtls_platform_zeroize(old, ssl->out_buf_len);
+    mbedtls_platform_zeroize(old, ssl->in_buf_len);
     mbedtls_free(old);
-    ssl->out_buf = nb;
-    ssl->out_buf_len = want;
+    ssl->in_buf = nb;
+    ssl->in_buf_len = want;
 #else
     (void)c;
 #endif
@@ -217,7 +228,7 @@ int tls_handshake(tls_conn_t *c)
     rc = mbedtls_ssl_handshake(&c->ssl);
     if (rc == 0) {
         c->established = true;
-        shrink_out(c);
+        grow_in(c);
         return TLS_OK;
     }
     rc = map_err(c, rc);
@@ -259,7 +270,7 @@ long tls_write(tls_conn_t *c, const uint8_t *buf, size_t len)
     if (rc != 0)
         return map_err(c, rc);
     if (len > IMAP_TLS_OUT_CONTENT_LEN)
-        len = IMAP_TLS_OUT_CONTENT_LEN;   /* fits the shrunk buffer */
+        len = IMAP_TLS_OUT_CONTENT_LEN;   /* one record at a time */
     rc = mbedtls_ssl_write(&c->ssl, buf, len);
     if (rc > 0)
         return rc;
@@ -294,13 +305,7 @@ const char *tls_suite(const tls_conn_t *c)
 
 size_t tls_max_fragment(const tls_conn_t *c)
 {
-#if defined(MBEDTLS_SSL_MAX_FRAGMENT_LENGTH)
-    size_t n = mbedtls_ssl_get_input_max_frag_len(&c->ssl);
-    return n < IMAP_TLS_IN_CONTENT_LEN ? n : 0;
-#else
-    (void)c;
-    return 0;
-#endif
+    return negotiated_mfl(c);
 }
 
 const char *tls_last_error(const tls_conn_t *c)

@@ -23,9 +23,6 @@ struct tls_conn {
 
 /* The server-wide mbedTLS configuration (tls_server.c). */
 const mbedtls_ssl_config *tls_server_conf(void);
-/* True when our certificate message fits an IMAP_TLS_OUT_CONTENT_LEN
- * record (tls_server.c). */
-bool tls_server_chain_fits(void);
 /* Bytes of the connection pool (tls_conn.c). */
 size_t tls_pool_ram(void);
 

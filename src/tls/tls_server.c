@@ -32,21 +32,14 @@ const mbedtls_ssl_config *tls_server_conf(void) { return &tls_srv.conf; }
 
 bool tls_server_ready(void) { return tls_srv.ready; }
 
-/* mbedTLS 2.28's handshake writers bound their messages by the compiled
- * MBEDTLS_SSL_OUT_CONTENT_LEN, not by the buffer's real size: the output
- * buffer may only be small during the handshake when every message we
- * send fits it.  The big ones are the Certificate message (the chain) and
- * ServerKeyExchange (ECDHE parameters and a signature as long as the key). */
-bool tls_server_chain_fits(void)
+/* The Certificate handshake message goes out as one record: the chain must
+ * fit IMAP_TLS_OUT_CONTENT_LEN (a board build keeps that small). */
+static bool chain_fits(const mbedtls_x509_crt *chain)
 {
     size_t n = 4 + 3;   /* handshake header, list length */
-    size_t ske = 4 + 200 + 2 * mbedtls_pk_get_len(&tls_srv.key);
-    for (const mbedtls_x509_crt *c = &tls_srv.chain; c != NULL && c->raw.p;
-         c = c->next)
+    for (const mbedtls_x509_crt *c = chain; c != NULL && c->raw.p; c = c->next)
         n += 3 + c->raw.len;
-    if (ske > n)
-        n = ske;
-    return n + 64 <= IMAP_TLS_OUT_CONTENT_LEN;
+    return n <= IMAP_TLS_OUT_CONTENT_LEN;
 }
 
 static int set_err(char *err, size_t cap, const char *what, int rc)
@@ -164,6 +157,10 @@ int tls_server_init(const tls_config_t *cfg, char *err, size_t errcap)
     rc = parse_blob(&tls_srv.chain, NULL, cfg->cert, cfg->cert_len);
     if (rc != 0)
         goto fail_cert;
+    if (!chain_fits(&tls_srv.chain)) {
+        rc = 0;
+        goto fail_size;
+    }
     rc = parse_blob(NULL, &tls_srv.key, cfg->key, cfg->key_len);
     if (rc != 0)
         goto fail_key;
@@ -196,6 +193,11 @@ fail_cert:
 fail_key:
     set_err(err, errcap, "bad private key", rc);
     goto out;
+fail_size:
+    set_err(err, errcap, "certificate chain too long for one "
+            "IMAP_TLS_OUT_CONTENT_LEN record (leave out the root, or build "
+            "with a larger one)", 0);
+    goto out;
 fail_pair:
     set_err(err, errcap, "key does not match the certificate", rc);
     goto out;
@@ -218,6 +220,10 @@ int tls_check_pair(const uint8_t *cert, size_t cert_len, const uint8_t *key,
     mbedtls_pk_init(&pk);
     if ((rc = parse_blob(&chain, NULL, cert, cert_len)) != 0)
         set_err(err, errcap, "bad certificate", rc);
+    else if (!chain_fits(&chain))
+        set_err(err, errcap, "certificate chain too long for one "
+                "IMAP_TLS_OUT_CONTENT_LEN record (leave out the root, or "
+                "build with a larger one)", 0);
     else if ((rc = parse_blob(NULL, &pk, key, key_len)) != 0)
         set_err(err, errcap, "bad private key", rc);
     else if ((rc = mbedtls_pk_check_pair(&chain.pk, &pk)) != 0)
