@@ -473,6 +473,47 @@ static void test_record_too_large(void **state)
     session_done(&C);
 }
 
+/* Random bytes before and after a handshake, in random pieces: the session
+ * always ends closed or waiting, never crashes, never leaks (teardown). */
+static void test_random_input(void **state)
+{
+    uint32_t x = 0x9e3779b9u;
+    (void)state;
+    for (int round = 0; round < 300; round++) {
+        bool after = round % 2;
+        size_t n;
+        if (after) {
+            client_open(&C, &extra[0], true);
+            client_say(&C, "a NOOP\r\n");
+            assert_non_null(strstr(C.text, "a OK"));
+        } else {   /* garbage where the ClientHello should be */
+            memset(&C, 0, offsetof(client_t, in));
+            C.in_len = C.out_len = C.text_len = 0;
+            C.s = &extra[0];
+            imap_session_open_tls(&T.srv, &extra[0], T.now, "random");
+        }
+        x ^= x << 13; x ^= x >> 17; x ^= x << 5;
+        n = 1 + x % 3000;
+        for (size_t i = 0; i < n; i++) {
+            x ^= x << 13; x ^= x >> 17; x ^= x << 5;
+            C.out[C.out_len + i] = (uint8_t)x;
+        }
+        if (round % 3 == 0 && n > 5) {   /* a plausible record header */
+            C.out[C.out_len] = (uint8_t)(0x14 + x % 5);
+            C.out[C.out_len + 1] = 3;
+            C.out[C.out_len + 2] = 3;
+        }
+        C.out_len += n;
+        pump(&C);
+        T.now += IMAP_TLS_HANDSHAKE_TIMEOUT_MS;   /* and the deadline */
+        pump(&C);
+        /* before the handshake: refused or timed out; after it the
+         * session may wait for the rest of a record it was promised */
+        assert_true((C.ev & IMAP_EV_CLOSE) || after);
+        session_done(&C);
+    }
+}
+
 static void test_no_certificate(void **state)
 {
     (void)state;
@@ -498,6 +539,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_handshake_cut_and_timeout, setup, teardown),
         cmocka_unit_test_setup_teardown(test_alert_mid_command, setup, teardown),
         cmocka_unit_test_setup_teardown(test_record_too_large, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_random_input, setup, teardown),
         cmocka_unit_test_setup_teardown(test_no_certificate, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
