@@ -115,6 +115,13 @@ void sys_mark_tcpip_thread(void);
 #define LWIP_WND_SCALE               0
 #define TCP_OVERSIZE                 TCP_MSS
 #define LWIP_TCP_TIMESTAMPS          0
+/* TIME_WAIT lasts 2 x MSL: 2 s, not lwIP's 2 minutes.  lwIP answers a new
+ * SYN on a TIME_WAIT connection with an ACK and ignores the peer's RST
+ * (RFC 1337), so a client that reuses its port (Linux does, quickly; slirp
+ * keeps the client's port on the inside) is stalled until TIME_WAIT ends.
+ * On a LAN a segment does not live for a second; the PCBs come back sooner
+ * too. */
+#define TCP_MSL                      1000UL
 
 /* ---- pools ------------------------------------------------------------------
  * Normal build: every session may have its whole send queue and receive
@@ -147,7 +154,9 @@ void sys_mark_tcpip_thread(void);
 #define TCPIP_MBOX_SIZE              (PBUF_POOL_SIZE + 16)
 #define DEFAULT_TCP_RECVMBOX_SIZE    (TCP_WND / TCP_MSS * 2 + 4)
 #define DEFAULT_UDP_RECVMBOX_SIZE    4
-#define DEFAULT_ACCEPTMBOX_SIZE      8
+/* A burst of connections may all be established before the loop accepts
+ * one: a full backlog drops the SYN and the client waits for a resend. */
+#define DEFAULT_ACCEPTMBOX_SIZE      MEMP_NUM_TCP_PCB
 
 /* ---- statistics: read at exit (pool high-water marks, errors, leaks) ---- */
 #define LWIP_STATS                   1

@@ -32,6 +32,7 @@
 #define WIRE_POLL_MAX 512        /* host sockets slirp may have open */
 #define WIRE_TIMERS 4            /* slirp asks for one (IPv6 RA) at most */
 #define WIRE_MAX_WAIT_MS 1000
+#define WIRE_BACKLOG 64
 
 typedef struct wire_timer {
     bool used;
@@ -51,6 +52,35 @@ static wire_timer_t wire_timers[WIRE_TIMERS];
 static struct pollfd wire_pfds[WIRE_POLL_MAX];
 static nfds_t wire_npfds;
 
+/* $IMAPD_WIRE_PCAP names a file that gets every frame in pcap format
+ * (read it with tcpdump -r or Wireshark): the wire's packet capture. */
+static FILE *wire_pcap;
+
+static void pcap_open(void)
+{
+    const char *path = getenv("IMAPD_WIRE_PCAP");
+    if (path == NULL || *path == '\0')
+        return;
+    wire_pcap = fopen(path, "wb");
+    if (wire_pcap == NULL)
+        return;
+    const uint32_t hdr[6] = { 0xa1b2c3d4, 0x00040002, 0, 0, 65535, 1 };
+    fwrite(hdr, sizeof(hdr), 1, wire_pcap);
+}
+
+static void pcap_frame(const void *frame, size_t len)
+{
+    if (wire_pcap == NULL)
+        return;
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    uint32_t rec[4] = { (uint32_t)ts.tv_sec, (uint32_t)(ts.tv_nsec / 1000),
+                        (uint32_t)len, (uint32_t)len };
+    fwrite(rec, sizeof(rec), 1, wire_pcap);
+    fwrite(frame, 1, len, wire_pcap);
+    fflush(wire_pcap);
+}
+
 static int64_t mono_ns(void)
 {
     struct timespec ts;
@@ -69,6 +99,7 @@ static void wire_kick(void)
 static ssize_t cb_send_packet(const void *buf, size_t len, void *opaque)
 {
     (void)opaque;
+    pcap_frame(buf, len);
     wire_rx((const uint8_t *)buf, len, wire_rx_ctx);
     return (ssize_t)len;
 }
@@ -229,6 +260,7 @@ int wire_start(wire_rx_fn rx, void *ctx, char *err, size_t cap)
 
     wire_rx = rx;
     wire_rx_ctx = ctx;
+    pcap_open();
     wire_event_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
     if (wire_event_fd < 0) {
         snprintf(err, cap, "eventfd: %s", strerror(errno));
@@ -256,6 +288,7 @@ int wire_start(wire_rx_fn rx, void *ctx, char *err, size_t cap)
 void wire_tx(const uint8_t *frame, size_t len)
 {
     pthread_mutex_lock(&wire_lock);
+    pcap_frame(frame, len);
     slirp_input(wire_slirp, frame, (int)len);
     pthread_mutex_unlock(&wire_lock);
     wire_kick();     /* slirp's timers and poll set may have changed */
@@ -313,8 +346,14 @@ int wire_forward(const char *spec, uint16_t guest_port, char *name, size_t cap)
         return -1;
     }
     hlen = sizeof(host);
-    if (fd >= 0)
+    if (fd >= 0) {
         getsockname(fd, (struct sockaddr *)&host, &hlen);
+        /* slirp listens with a backlog of 1: a burst of connections
+         * overflows the kernel's queue and clients wait for SYN-ACK
+         * resends (seconds, a minute).  Listening again sets the
+         * backlog the POSIX daemon uses. */
+        listen(fd, WIRE_BACKLOG);
+    }
     posix_addr_str((struct sockaddr *)&host, name, cap);
     wire_kick();
     return 0;
