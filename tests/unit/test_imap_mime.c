@@ -148,6 +148,43 @@ static void test_search(void **st)
     expect("qa SEARCH HEADER Content-Type \"\"\r\n", "* SEARCH 1\r\n");
 }
 
+/* A message stored without a summary (an image from before summaries):
+ * its structure is parsed on the fly and answered the same way. */
+static void test_no_summary(void **st)
+{
+    store_user_t u;
+    store_mbox_t mb;
+    store_append_t app;
+    uint32_t uid;
+    size_t n = strlen(MSG), off = 0;
+    char first[4096], second[4096];
+    (void)st;
+    assert_int_equal(store_user_find(&T->store, "alice", &u), 0);
+    assert_int_equal(store_mbox_find(&T->store, u.id, "INBOX", &mb), 0);
+    assert_int_equal(store_append_begin(&T->store, &app, mb.id, (uint32_t)n,
+                                        0, 0, 0, 0), 0);
+    while (off < n) {
+        long w = store_append_write(&T->store, &app, MSG + off, n - off);
+        assert_true(w > 0);
+        off += (size_t)w;
+    }
+    assert_int_equal(store_append_finish(&T->store, &app, &uid), 0);
+    assert_int_equal(store_commit(&T->store), 0);
+    expect("n NOOP\r\n", "n OK");
+    td_send(T, 0, "x FETCH 1 (BODYSTRUCTURE ENVELOPE BODY.PEEK[2.1])\r\n");
+    snprintf(first, sizeof first, "%s", strchr(td_out(T, 0), '('));
+    td_clear(T, 0);
+    td_send(T, 0, "y FETCH 2 (BODYSTRUCTURE ENVELOPE BODY.PEEK[2.1])\r\n");
+    snprintf(second, sizeof second, "%s", strchr(td_out(T, 0), '('));
+    td_clear(T, 0);
+    assert_non_null(strstr(first, "\r\nx OK"));
+    assert_non_null(strstr(second, "\r\ny OK"));
+    *strstr(first, "\r\nx OK") = 0;
+    *strstr(second, "\r\ny OK") = 0;
+    assert_string_equal(first, second);
+    expect("z SEARCH BODY softbreak\r\n", "* SEARCH 1 2\r\n");
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -155,6 +192,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_sections, setup, teardown),
         cmocka_unit_test_setup_teardown(test_binary, setup, teardown),
         cmocka_unit_test_setup_teardown(test_search, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_no_summary, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
