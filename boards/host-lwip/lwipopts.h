@@ -53,7 +53,12 @@ void sys_mark_tcpip_thread(void);
 #define LWIP_ETHERNET                1
 #define ETH_PAD_SIZE                 0
 #define ARP_TABLE_SIZE               4
-#define ARP_QUEUEING                 0
+/* Frames for a neighbour whose address is being resolved wait in a queue
+ * (without it only the last one waits: a burst of SYN-ACKs right after
+ * start-up or an ARP expiry loses all but one, and each loss costs a
+ * 3-second retransmission). */
+#define ARP_QUEUEING                 1
+#define MEMP_NUM_ARP_QUEUE           16
 #define LWIP_DHCP                    1
 #define LWIP_DHCP_DOES_ACD_CHECK     0
 #define DHCP_DOES_ARP_CHECK          0      /* slirp's DHCP: no one else there */
@@ -122,6 +127,9 @@ void sys_mark_tcpip_thread(void);
  * On a LAN a segment does not live for a second; the PCBs come back sooner
  * too. */
 #define TCP_MSL                      1000UL
+/* lwIP's own initial sequence numbers are a counter (6510 + ticks): easy to
+ * guess from the LAN.  Random ones instead (sys_arch's getrandom). */
+#define LWIP_HOOK_TCP_ISN(lip, lport, rip, rport) ((u32_t)sys_random32())
 
 /* ---- pools ------------------------------------------------------------------
  * Normal build: every session may have its whole send queue and receive
