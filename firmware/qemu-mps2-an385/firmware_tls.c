@@ -35,10 +35,8 @@ bool fw_tls_setup(store_t *st)
     char err[120];
 
     int rc = store_blob_get(st, FW_TLS_CERT_BLOB, fw_cert, sizeof fw_cert, &clen);
-    if (rc == STORE_ENOENT) {
-        fw_logf(IMAP_LOG_INFO, "no certificate in the image: plain IMAP only");
-        return false;
-    }
+    if (rc == STORE_ENOENT)
+        return false;         /* main says what that means */
     if (rc == STORE_OK)
         rc = store_blob_get(st, FW_TLS_KEY_BLOB, fw_key, sizeof fw_key, &klen);
     if (rc != STORE_OK) {

@@ -11,8 +11,8 @@
 #include "store/store.h"
 
 /* True when TLS is ready (STARTTLS offered, port 993 can listen); false
- * with a logged reason: no certificate in the image, no entropy, or a
- * certificate mbedTLS refused. */
+ * when the image has no certificate (nothing logged), or with a logged
+ * reason: no entropy, a certificate mbedTLS refused. */
 bool fw_tls_setup(store_t *st);
 
 #endif

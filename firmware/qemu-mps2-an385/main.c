@@ -139,6 +139,9 @@ int main(void)
         store_unmount(&fw_store);
         return 1;
     }
+    if (!tls)
+        fw_logf(IMAP_LOG_INFO, "no TLS (no certificate in the image): plain "
+                "IMAP only");
 
     imap_config_t icfg = {
         .greeting_name = "imapd",
