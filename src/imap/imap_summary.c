@@ -1,7 +1,8 @@
 /*
  * imap_summary.c - a message's structure summary for FETCH and SEARCH: the
- * one stored at APPEND, or (an image from before summaries, or a summary
- * larger than this build's buffer) one parsed now from the message,
+ * one stored at APPEND, or (an image from before summaries, a summary
+ * larger than this build's buffer, or a damaged one) one parsed now from
+ * the message,
  * streaming through a small block.
  */
 #include "imap/imap_int.h"
@@ -18,8 +19,9 @@ bool imap_msg_summary(imap_session_t *s, const store_msg_t *m,
         *len = (uint32_t)l;
         return true;
     }
-    if (rc != STORE_ENOENT && rc != STORE_ELIMIT && rc != STORE_OK)
-        return false;
+    /* none, too big for this build, or damaged: the message itself is
+     * still there to be parsed */
+    (void)rc;
     mime_parse_init(mp, buf, cap);
     for (uint32_t off = 0; off < m->size; ) {
         uint32_t n = m->size - off < sizeof blk ? m->size - off : sizeof blk;
