@@ -83,6 +83,8 @@ void st_state_put(uint8_t *p, const store_state_t *s)
     memcpy(p + 128, s->cursor, 16);
     p[144] = s->phase;
     p[145] = p[146] = p[147] = 0;
+    st_put64(p + 148, s->live);
+    st_put64(p + 156, s->walk);
 }
 
 void st_state_get(const uint8_t *p, store_state_t *s)
@@ -112,6 +114,8 @@ void st_state_get(const uint8_t *p, store_state_t *s)
     s->copied = st_get64(p + 120);
     memcpy(s->cursor, p + 128, 16);
     s->phase = p[144];
+    s->live = st_get64(p + 148);
+    s->walk = st_get64(p + 156);
 }
 
 int st_writable(store_t *st)

@@ -42,6 +42,13 @@
 #define MSG_ADDR_OFF 38          /* data_addr in a message record */
 #define MSG_REC_SIZE 62
 
+/* Expunge history (XHIST, for QRESYNC) is kept for this many modseqs of a
+ * mailbox; older entries go at the next pass, so churn does not grow the
+ * index forever. */
+#ifndef STORE_XHIST_MODSEQS
+#define STORE_XHIST_MODSEQS 2048u
+#endif
+
 uint64_t st_reserve(const store_t *st)
 {
     /* room for compaction steps and the commit ending a pass, and for
@@ -56,15 +63,48 @@ uint64_t st_reserve(const store_t *st)
 }
 
 /* What a pass may still have to copy: at most what lies below its mark
- * (or below the head, for the next pass). */
+ * less the data it moved already (each live byte there moves once; the
+ * count is data only, so it never runs ahead of what is left); without a
+ * pass, the next one: everything below the head. */
 static uint64_t to_copy(const store_t *st)
 {
-    return (st->com.mark ? st->com.mark : st->head) - st->com.tail;
+    uint64_t from = (st->com.mark ? st->com.mark : st->head) - st->com.tail;
+    if (st->com.live < from)
+        from = st->com.live;
+    return st->com.copied < from ? from - st->com.copied : 0;
+}
+
+uint64_t st_data_bytes(const store_t *st, uint64_t data_addr, uint32_t size)
+{
+    if (data_addr & DATA_INLINE)
+        return REC_HDR + (uint64_t)size;
+    return (size + (uint64_t)st->chunk_payload - 1) / st->chunk_payload *
+           st->chunk_stride;
+}
+
+void st_live_add(store_t *st, uint64_t n)
+{
+    st->cur.live += n;
+    if (st->cur.mark)
+        st->cur.walk += n;
+}
+
+/* An index entry's share of the index: its bytes, half-full nodes. */
+static uint64_t entry_bytes(size_t vl)
+{
+    return 2 * (KEY_SIZE + 1 + (uint64_t)vl);
+}
+
+/* Free space beyond what the pass needs and the reserve. */
+static uint64_t slack(const store_t *st)
+{
+    uint64_t need = to_copy(st) + st_reserve(st), f = st_free(st);
+    return f > need ? f - need : 0;
 }
 
 static bool should_start(const store_t *st)
 {
-    return st_free(st) < to_copy(st) + st_reserve(st) + st->ring / 8;
+    return slack(st) < st->ring / 4;
 }
 
 static void key_next(uint8_t *k)
@@ -150,22 +190,38 @@ static int gc_entry(store_t *st, const uint8_t *k, uint8_t *v, size_t vl,
     if (rc < 0)
         return rc;
     *cost += GC_ENTRY_COST;
+    st->cur.walk += entry_bytes(vl);
     uint8_t kind = key_kind(k);
     if (key_owner(k) == 0) {
         uint64_t id = key_id(k);
         if ((kind == K_SUM && below_mark(st, id)) ||
             (kind == K_FWD && id < st->cur.mark)) {
             rc = tree_del(st, k);
+            st->cur.walk -= entry_bytes(vl);
             st->pending = true;
         }
         return rc;
     }
+    if (kind == K_MBOX) {
+        store_mbox_t mb;
+        rc = st_mbox_load(st, key_owner(k), &mb);
+        st->gc_hms = rc == STORE_OK ? mb.highestmodseq : 0;
+        st->gc_owner = key_owner(k);
+        return STORE_OK;
+    }
+    if (kind == K_XHIST && vl == 8 && key_owner(k) == st->gc_owner &&
+        st_get64(v) + STORE_XHIST_MODSEQS < st->gc_hms) {
+        st->cur.walk -= entry_bytes(vl);
+        st->pending = true;
+        return tree_del(st, k);
+    }
     if (kind != K_MSG || vl != MSG_REC_SIZE)
         return STORE_OK;
     uint64_t data = st_get64(v + MSG_ADDR_OFF);
+    uint32_t size = st_get32(v + 30);
+    st->cur.walk += st_data_bytes(st, data, size);
     if (!below_mark(st, data))
         return STORE_OK;
-    uint32_t size = st_get32(v + 30);
     rc = st_gc_relocate(st, &data, size, (st_get32(v) & MSGF_SHARED) != 0);
     if (rc < 0)
         return rc;
@@ -185,6 +241,7 @@ static int gc_start(store_t *st)
     st->cur.mark_gen = st->gen;
     st->cur.mark_seq = st->commit_seq;
     st->cur.copied = 0;
+    st->cur.walk = 0;
     st->cur.phase = 1;
     key_make(st->cur.cursor, 1, 0, 0);
     st->pending = true;
@@ -198,6 +255,8 @@ static int gc_finish(store_t *st)
     st->cur.tail_seq = st->cur.mark_seq;
     st->cur.mark = 0;
     st->cur.phase = 0;
+    st->cur.live = st->cur.walk;
+    st->cur.copied = 0;
     memset(st->cur.cursor, 0, sizeof st->cur.cursor);
     st->pending = true;
     return STORE_OK;
@@ -213,6 +272,8 @@ static int gc_step(store_t *st, uint32_t budget, bool force, bool *more)
     }
     if (!st->com.mark && !force && !should_start(st))
         return STORE_OK;
+    if (!st->com.mark && st->head - st->com.tail < st->erase_size)
+        return STORE_OK;  /* nothing to compact */
     st->in_gc = true;
     int rc = STORE_OK;
     uint32_t cost = 0;
@@ -255,40 +316,52 @@ static int gc_step(store_t *st, uint32_t budget, bool force, bool *more)
     return rc;
 }
 
+/* Runs steps until the pass under way (or a new one) has ended. */
+static int gc_whole_pass(store_t *st)
+{
+    bool more = true, started = false;
+    for (uint32_t guard = 0; guard < 0x7FFFFFFF && more; guard++) {
+        if (st->pending)
+            return STORE_OK;
+        if (st->com.mark)
+            started = true;
+        else if (started)
+            return STORE_OK;
+        int rc = gc_step(st, GC_BUDGET_DEFAULT, true, &more);
+        if (rc < 0)
+            return rc;
+    }
+    return STORE_OK;
+}
+
 int st_gc_after_commit(store_t *st, uint64_t wrote)
 {
     bool more;
     if (!st->com.mark && !should_start(st))
         return STORE_OK;
-    /* pace: twice what the user wrote; all of the pass when space is
-     * short, so the pass ends before the head meets the tail */
-    uint64_t b = 2 * wrote + GC_BUDGET_DEFAULT / 4;
-    bool urgent = st_free(st) < to_copy(st) + st_reserve(st);
-    for (int guard = 0; guard < 1000000; guard++) {
-        uint64_t before = st->com.mark;
-        int rc = gc_step(st, (uint32_t)(b > UINT32_MAX ? UINT32_MAX : b),
-                         false, &more);
-        if (rc < 0 || !more || !urgent || (before && !st->com.mark))
-            break;
+    /* pace: the pass must end before the slack is gone; when little is
+     * left, end it now */
+    uint64_t sl = slack(st);
+    if (sl < st->ring / 16) {
+        gc_whole_pass(st);
+        return STORE_OK;
     }
+    uint64_t b = 2 * wrote + 2 * (to_copy(st) / (sl / (wrote + 1) + 1)) +
+                 GC_BUDGET_DEFAULT / 4;
+    gc_step(st, (uint32_t)(b > 0x7FFFFFFF ? 0x7FFFFFFF : b), false, &more);
     return STORE_OK;  /* the user's commit is durable whatever happens */
 }
 
 int st_admit(store_t *st, uint64_t n)
 {
-    uint64_t need = n + to_copy(st) + st_reserve(st);
-    if (st_free(st) >= need)
+    if (st_free(st) >= n + to_copy(st) + st_reserve(st))
         return STORE_OK;
-    /* finish a pass under way now (it frees space at its end) */
-    for (int guard = 0; guard < 1000000 && st->com.mark && !st->pending;
-         guard++) {
-        bool more;
-        if (gc_step(st, GC_BUDGET_DEFAULT, false, &more) < 0)
-            break;
-        if (!st->com.mark)
-            break;
-    }
-    need = n + to_copy(st) + st_reserve(st);
+    /* a whole pass now (it frees space at its end), unless changes are
+     * pending */
+    int rc = gc_whole_pass(st);
+    if (rc < 0)
+        return rc;
+    uint64_t need = n + to_copy(st) + st_reserve(st);
     return st_free(st) >= need ? STORE_OK : STORE_ENOSPC;
 }
 

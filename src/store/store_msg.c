@@ -341,6 +341,7 @@ int store_append_finish(store_t *st, store_append_t *a, uint32_t *uid_out)
     rc = st_msg_save(st, a->mbox_id, &m);
     if (rc < 0)
         return rc;
+    st_live_add(st, st_data_bytes(st, m.data_addr, m.size) + 2 * 80);
     mb.uidnext++;
     mb.highestmodseq = m.modseq;
     mb.messages++;
@@ -627,6 +628,7 @@ int store_msg_copy(store_t *st, uint32_t src_mbox_id, const store_msg_t *m,
         rc = st_msg_mark_shared(st, dst_mbox_id, c.uid);
     if (rc < 0)
         return rc;
+    st_live_add(st, 2 * 80);
     mb.uidnext++;
     mb.highestmodseq = c.modseq;
     mb.messages++;

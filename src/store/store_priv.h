@@ -103,7 +103,7 @@ enum {
 #define DATA_LOST 1ull
 /* stored flags bit: the data is shared with a copy (store_gc.c) */
 #define MSGF_SHARED 0x80000000u
-#define STATE_SIZE 148
+#define STATE_SIZE 164
 
 void st_state_put(uint8_t *p, const store_state_t *s);
 void st_state_get(const uint8_t *p, store_state_t *s);
@@ -246,6 +246,10 @@ int st_gc_after_commit(store_t *st, uint64_t wrote);
 /* Moves a message's data above the compaction mark (COPY of data a pass
  * has not reached yet): *addr is updated. */
 int st_gc_relocate(store_t *st, uint64_t *addr, uint32_t size, bool shared);
+/* Counts n more live bytes (an APPEND, a COPY). */
+void st_live_add(store_t *st, uint64_t n);
+/* Bytes a message's data takes on flash. */
+uint64_t st_data_bytes(const store_t *st, uint64_t data_addr, uint32_t size);
 /* Sets MSGF_SHARED in a stored message record. */
 int st_msg_mark_shared(store_t *st, uint32_t mbox_id, uint32_t uid);
 /* Raw stored flags word of a message (MSGF_SHARED included). */

@@ -62,6 +62,10 @@ typedef struct store_state {
     uint64_t mark, mark_gen, mark_seq, copied;
     uint8_t cursor[16];
     uint8_t phase;
+    /* live bytes (data and index), as the last pass counted them plus
+     * what was added since (an upper bound: deletions count at the next
+     * pass); walk: the count of the pass under way */
+    uint64_t live, walk;
 } store_state_t;
 
 typedef struct store_slot {
@@ -102,6 +106,8 @@ struct store {
     uint32_t ckpt_slots;         /* checkpoint slots per anchor block */
     uint32_t appends;            /* APPENDs begun, not finished */
     bool in_gc;                  /* a compaction step is writing */
+    uint32_t gc_owner;           /* the mailbox the walk is in */
+    uint64_t gc_hms;             /* its highestmodseq */
     uint32_t stamp;
 
     /* ranks of a few (owner, kind) starts, valid while tree_ver holds:

@@ -1,0 +1,300 @@
+/*
+ * test_store_gc.c - compaction, wear levelling and the reserve.
+ *
+ *   - churn: a mailbox keeps a working set of small and multi-chunk
+ *     messages (plus a few that live for the whole run, and COPYs sharing
+ *     data) while 50 times the device's capacity is written; every live
+ *     message reads back whole, store_check stays clean across remounts,
+ *     and the highest erase count is at most 1.5 x the mean (printed);
+ *   - NOR (4 KiB / 256 B) and NAND (128 KiB / 2 KiB, program once);
+ *   - a full store: APPEND and COPY get STORE_ENOSPC and change nothing,
+ *     EXPUNGE, STORE and DELETE still work, and once compaction ran
+ *     APPEND works again.
+ * STORE_GC_LONG=n multiplies the churn (the long mode).
+ */
+#include "store_testlib.h"
+
+static void report(void *ctx, const char *what, uint64_t where)
+{
+    (void)ctx;
+    fprintf(stderr, "check: %s (%llu)\n", what, (unsigned long long)where);
+}
+
+#define WS 24  /* working set */
+
+typedef struct live {
+    uint32_t uid, size, seed;
+} live_t;
+
+static uint32_t rnd(uint32_t *x)
+{
+    *x = *x * 1103515245u + 12345u;
+    return *x >> 8;
+}
+
+static uint32_t msg_size(uint32_t *x, uint32_t cap)
+{
+    uint32_t r = rnd(x) % 10;
+    uint32_t s = r < 6 ? 200 + rnd(x) % 1500 : 2500 + rnd(x) % 6000;
+    return s < cap ? s : cap;
+}
+
+static void check_all(store_t *st, uint32_t mbox, live_t *l, unsigned n,
+                      uint8_t *body)
+{
+    for (unsigned i = 0; i < n; i++) {
+        if (!l[i].uid)
+            continue;
+        tbody(body, l[i].size, l[i].seed);
+        tcheck_body(st, mbox, l[i].uid, body, l[i].size);
+    }
+}
+
+static void churn(flash_geometry_t g, unsigned laps)
+{
+    tdev_t d;
+    store_t *st = tstore_new();
+    tdev_init(&d, g);
+    uint64_t nblk = g.size / g.erase_size;
+    uint32_t *ec = calloc(nblk, sizeof *ec);
+    d.ram.sim.erase_counts = ec;
+    tformat_mount(&d, st);
+    store_user_t u;
+    memset(&u, 0, sizeof u);
+    strcpy(u.name, "u");
+    uint32_t uid_user;
+    assert_int_equal(store_user_add(st, &u, &uid_user), STORE_OK);
+    store_mbox_t a, b;
+    assert_int_equal(store_mbox_create(st, uid_user, "INBOX", &a), STORE_OK);
+    assert_int_equal(store_mbox_create(st, uid_user, "Keep", &b), STORE_OK);
+    assert_int_equal(store_commit(st), STORE_OK);
+    uint8_t *body = malloc(16384);
+    uint32_t x = 12345, seed = 1;
+    /* long-lived messages: their blocks must not stay pinned */
+    live_t keep[4];
+    for (unsigned i = 0; i < 4; i++) {
+        keep[i].seed = seed++;
+        keep[i].size = i & 1 ? 5000 : 900;
+        tbody(body, keep[i].size, keep[i].seed);
+        keep[i].uid = tappend(st, b.id, body, keep[i].size, 0, 4096);
+    }
+    assert_int_equal(store_commit(st), STORE_OK);
+    live_t ws[WS];
+    memset(ws, 0, sizeof ws);
+    uint64_t target = (uint64_t)laps * g.size, written = 0;
+    uint32_t last_uid = 0;
+    unsigned remounts = 0, copies = 0;
+    uint64_t start_progs = 0;
+    while (written < target) {
+        unsigned i = rnd(&x) % WS;
+        if (ws[i].uid) {
+            assert_int_equal(store_msg_expunge(st, a.id, ws[i].uid), STORE_OK);
+            assert_int_equal(store_commit(st), STORE_OK);  /* as IMAP does */
+            ws[i].uid = 0;
+        }
+        ws[i].seed = seed++;
+        ws[i].size = msg_size(&x, 16384);
+        tbody(body, ws[i].size, ws[i].seed);
+        ws[i].uid = tappend(st, a.id, body, ws[i].size, 0, 4096);
+        assert_int_equal(store_commit(st), STORE_OK);
+        assert_true(ws[i].uid > last_uid);  /* UIDs never reused */
+        last_uid = ws[i].uid;
+        written += ws[i].size;
+        if (rnd(&x) % 8 == 0) {
+            /* a COPY sharing data, expunged again soon */
+            store_msg_t m;
+            uint32_t cu;
+            assert_int_equal(store_msg_get(st, a.id, ws[i].uid, &m), STORE_OK);
+            assert_int_equal(store_msg_copy(st, a.id, &m, b.id, &cu), STORE_OK);
+            assert_int_equal(store_commit(st), STORE_OK);
+            tbody(body, ws[i].size, ws[i].seed);
+            tcheck_body(st, b.id, cu, body, ws[i].size);
+            assert_int_equal(store_msg_expunge(st, b.id, cu), STORE_OK);
+            copies++;
+        }
+        if (rnd(&x) % 4 == 0) {
+            uint64_t ms;
+            unsigned j = rnd(&x) % WS;
+            if (ws[j].uid)
+                assert_int_equal(store_msg_set_flags(st, a.id, ws[j].uid,
+                                                     STORE_F_SEEN, 0, &ms),
+                                 STORE_OK);
+        }
+        assert_int_equal(store_commit(st), STORE_OK);
+        store_mbox_t cur;
+        assert_int_equal(store_mbox_get(st, a.id, &cur), STORE_OK);
+        assert_int_equal(store_mbox_purge(st, a.id, cur.highestmodseq), STORE_OK);
+        assert_int_equal(store_mbox_get(st, b.id, &cur), STORE_OK);
+        assert_int_equal(store_mbox_purge(st, b.id, cur.highestmodseq), STORE_OK);
+        assert_int_equal(store_commit(st), STORE_OK);
+        if (rnd(&x) % 3 == 0)
+            while (store_maintain(st, 0) == 1 && rnd(&x) % 4)
+                ;
+        if (written / (g.size / 2) > remounts) {
+            remounts++;
+            check_all(st, a.id, ws, WS, body);
+            check_all(st, b.id, keep, 4, body);
+            assert_int_equal(store_check(st, report, NULL), 0);
+            tremount(&d, st);
+            if (remounts == 4)  /* from here the wear is measured */
+                start_progs = 1;
+            if (start_progs == 1) {
+                memset(ec, 0, nblk * sizeof *ec);
+                start_progs = 2;
+            }
+        }
+    }
+    check_all(st, a.id, ws, WS, body);
+    check_all(st, b.id, keep, 4, body);
+    assert_int_equal(store_check(st, report, NULL), 0);
+    tremount(&d, st);
+    check_all(st, a.id, ws, WS, body);
+    check_all(st, b.id, keep, 4, body);
+    store_wear_t w;
+    assert_int_equal(store_get_wear(st, &w), STORE_OK);
+    assert_int_equal(store_unmount(st), STORE_OK);
+    /* erase counts of every block, anchors included */
+    uint64_t sum = 0;
+    uint32_t mx = 0, mn = UINT32_MAX;
+    for (uint64_t k = 0; k < nblk; k++) {
+        sum += ec[k];
+        mx = ec[k] > mx ? ec[k] : mx;
+        mn = ec[k] < mn ? ec[k] : mn;
+    }
+    double mean = (double)sum / (double)nblk;
+    printf("wear %s %llu KiB: %.1fx capacity written, %u copies, erases "
+           "min %u max %u mean %.1f, max/mean %.2f (BLOCK records: min %u "
+           "max %u)\n",
+           g.flags & FLASH_F_PROG_ONCE ? "NAND" : "NOR",
+           (unsigned long long)(g.size / 1024),
+           (double)written / (double)g.size, copies, mn, mx, mean,
+           (double)mx / mean, w.min, w.max);
+    assert_true((double)mx <= 1.5 * mean);
+    free(ec);
+    free(body);
+    tdev_free(&d);
+    free(st);
+}
+
+static unsigned long_factor(void)
+{
+    const char *e = getenv("STORE_GC_LONG");
+    unsigned n = e ? (unsigned)atoi(e) : 1;
+    return n ? n : 1;
+}
+
+static void test_churn_nor(void **state)
+{
+    (void)state;
+    churn(geo_nor(1024 * 1024), 50 * long_factor());
+}
+
+static void test_churn_nand(void **state)
+{
+    (void)state;
+    churn(geo_nand(4u << 20), 50 * long_factor());
+}
+
+static void test_full_store(void **state)
+{
+    (void)state;
+    tdev_t d;
+    store_t *st = tstore_new();
+    tdev_init(&d, geo_nor(256 * 1024));
+    tformat_mount(&d, st);
+    store_user_t u;
+    memset(&u, 0, sizeof u);
+    strcpy(u.name, "u");
+    uint32_t uid_user;
+    assert_int_equal(store_user_add(st, &u, &uid_user), STORE_OK);
+    store_mbox_t a, b;
+    assert_int_equal(store_mbox_create(st, uid_user, "INBOX", &a), STORE_OK);
+    assert_int_equal(store_mbox_create(st, uid_user, "Other", &b), STORE_OK);
+    assert_int_equal(store_commit(st), STORE_OK);
+    uint8_t body[3000];
+    tbody(body, sizeof body, 7);
+    unsigned n = 0;
+    int rc = STORE_OK;
+    while (n < 1000) {
+        store_append_t ap;
+        rc = store_append_begin(st, &ap, a.id, sizeof body, 0, 0, 0, 0);
+        if (rc < 0)
+            break;
+        assert_int_equal(store_append_write(st, &ap, body, sizeof body),
+                         sizeof body);
+        assert_int_equal(store_append_finish(st, &ap, NULL), STORE_OK);
+        assert_int_equal(store_commit(st), STORE_OK);
+        n++;
+    }
+    assert_int_equal(rc, STORE_ENOSPC);
+    assert_true(n > 10);
+    store_mbox_t before, after;
+    assert_int_equal(store_mbox_get(st, a.id, &before), STORE_OK);
+    /* COPY into a full store: refused, nothing changes */
+    store_msg_t m;
+    assert_int_equal(store_msg_next(st, a.id, 1, &m), STORE_OK);
+    uint32_t cu;
+    int crc = store_msg_copy(st, a.id, &m, b.id, &cu);
+    if (crc == STORE_ENOSPC) {
+        store_rollback(st);
+        assert_int_equal(store_mbox_get(st, b.id, &after), STORE_OK);
+        assert_int_equal(after.messages, 0);
+    } else {
+        assert_int_equal(crc, STORE_OK);  /* a COPY needs little room */
+        assert_int_equal(store_commit(st), STORE_OK);
+    }
+    /* STORE and EXPUNGE of everything still work */
+    uint64_t ms;
+    for (uint32_t uid = 1; uid < before.uidnext; uid++)
+        assert_int_equal(store_msg_set_flags(st, a.id, uid, STORE_F_SEEN, 0,
+                                             &ms), STORE_OK);
+    assert_int_equal(store_commit(st), STORE_OK);
+    for (uint32_t uid = 1; uid < before.uidnext; uid += 2)
+        assert_int_equal(store_msg_expunge(st, a.id, uid), STORE_OK);
+    assert_int_equal(store_commit(st), STORE_OK);
+    assert_int_equal(store_mbox_get(st, a.id, &after), STORE_OK);
+    assert_int_equal(store_mbox_purge(st, a.id, after.highestmodseq), STORE_OK);
+    assert_int_equal(store_commit(st), STORE_OK);
+    assert_int_equal(store_mbox_delete(st, b.id), STORE_OK);
+    assert_int_equal(store_commit(st), STORE_OK);
+    /* compaction reclaims the space: APPEND works again */
+    for (int guard = 0; guard < 10000 && store_maintain(st, 0) == 1; guard++)
+        ;
+    unsigned more = 0;
+    for (; more < 5; more++) {
+        store_append_t ap;
+        rc = store_append_begin(st, &ap, a.id, sizeof body, 0, 0, 0, 0);
+        if (rc < 0)
+            break;
+        assert_int_equal(store_append_write(st, &ap, body, sizeof body),
+                         sizeof body);
+        assert_int_equal(store_append_finish(st, &ap, NULL), STORE_OK);
+        assert_int_equal(store_commit(st), STORE_OK);
+    }
+    assert_int_equal(more, 5);
+    assert_int_equal(store_check(st, report, NULL), 0);
+    tremount(&d, st);
+    assert_int_equal(store_check(st, report, NULL), 0);
+    assert_int_equal(store_mbox_get(st, a.id, &after), STORE_OK);
+    assert_int_equal(after.messages, n - (n + 1) / 2 + 5);
+    for (uint32_t uid = 2; uid < before.uidnext; uid += 2)
+        tcheck_body(st, a.id, uid, body, sizeof body);
+    store_stat_t s;
+    assert_int_equal(store_get_stat(st, &s), STORE_OK);
+    printf("full store: %u messages fitted in %llu KiB, reserve %llu KiB\n",
+           n, (unsigned long long)(s.ring / 1024),
+           (unsigned long long)(s.reserve / 1024));
+    assert_int_equal(store_unmount(st), STORE_OK);
+    tdev_free(&d);
+    free(st);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_full_store),
+        cmocka_unit_test(test_churn_nor),
+        cmocka_unit_test(test_churn_nand),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
