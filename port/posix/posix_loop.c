@@ -319,7 +319,7 @@ int posix_loop_init(void)
 
 int posix_loop_run(imap_server_t *srv, const int *listen_fds, size_t nlisten)
 {
-    bool stopping = false;
+    bool stopping = false, maint_more = true;
     uint64_t stop_by = 0, accept_pause_until = 0;
 
     if (nlisten > POSIX_LISTEN_MAX)
@@ -375,6 +375,9 @@ int posix_loop_run(imap_server_t *srv, const int *listen_fds, size_t nlisten)
             c->pidx = (int)n;
             loop_pfds[n++] = (struct pollfd){ c->fd, events, 0 };
         }
+        /* idle-time store work pending: do not sleep */
+        if (maint_more && !stopping)
+            wake = now;
         struct timespec ts, *tsp = NULL;
         if (wake != UINT64_MAX) {
             uint64_t ms = wake > now ? wake - now : 0;
@@ -389,6 +392,12 @@ int posix_loop_run(imap_server_t *srv, const int *listen_fds, size_t nlisten)
         }
         if (rc < 0)
             continue;       /* a signal: handled at the top */
+        /* nothing happened: idle, a bounded step of store maintenance;
+         * after any activity, look again once the loop is idle */
+        if (rc == 0 && maint_more && !stopping)
+            maint_more = imap_server_maintain(srv, 0) > 0;
+        else if (rc > 0)
+            maint_more = true;
 
         now = posix_now_ms();
         /* Sessions first (their poll indexes are this round's), then new

@@ -50,6 +50,11 @@ typedef struct imap_config {
 void imap_server_init(imap_server_t *srv, store_t *store,
                       const imap_config_t *cfg);
 
+/* Idle-time store work (compaction, in bounded steps): the port calls it
+ * when no session is busy, and again while it returns 1 (more work).
+ * budget: about how many bytes to copy per call (0: the store's default). */
+int imap_server_maintain(imap_server_t *srv, unsigned budget);
+
 /* A new connection.  peer is a printable address for the log. */
 void imap_session_open(imap_server_t *srv, imap_session_t *s, uint64_t now_ms,
                        const char *peer);

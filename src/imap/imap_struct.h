@@ -15,6 +15,7 @@ struct imap_server {
     store_t *store;
     imap_config_t cfg;
     imap_session_t *sessions;      /* intrusive list of open sessions */
+    bool maint_err;                /* the last store_maintain failed */
 };
 
 /* One FETCH attribute or body section. */
