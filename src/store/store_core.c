@@ -18,6 +18,11 @@
  */
 #include "store/store_priv.h"
 
+/* A checkpoint every ring / STORE_CHECKPOINT_DIV bytes of log. */
+#ifndef STORE_CHECKPOINT_DIV
+#define STORE_CHECKPOINT_DIV 32
+#endif
+
 #define CKPT_SIZE (8 + 4 + 4 + 4 + 8 + 8 + 8 + 8 + STATE_SIZE + 4)
 #define CKPT_CLEAN 0x1u  /* written by store_unmount: nothing follows */
 
@@ -362,7 +367,7 @@ int store_mount(store_t *st, const flash_dev_t *dev)
     st->ckpt_slots = st->erase_size / ckpt_slot_size(&dev->geo);
     /* a checkpoint every 1/32 of the ring: the anchor blocks wear like
      * the ring's, and a mount replays at most that much log */
-    st->ckpt_bytes = st->ring / 32;
+    st->ckpt_bytes = st->ring / STORE_CHECKPOINT_DIV;
     st->fmt_id = best.fmt_id;
     /* the next checkpoint starts a fresh anchor block: the slot after the
      * best one may hold a torn write that reads erased (NAND) */

@@ -104,7 +104,7 @@ static uint64_t slack(const store_t *st)
 
 static bool should_start(const store_t *st)
 {
-    return slack(st) < st->ring / 4;
+    return slack(st) < st->ring / 8;
 }
 
 static void key_next(uint8_t *k)
