@@ -169,6 +169,17 @@ static int slot_alloc(store_t *st, bool may_flush)
     return best;
 }
 
+/* Slot of the node cache hint for the clean node at flash address ref. */
+static unsigned hint_of(uint64_t ref)
+{
+    return (unsigned)((ref * 0x9E3779B97F4A7C15ull) >> (64 - STORE_HINT_BITS));
+}
+
+static bool slot_holds(const store_t *st, int s, uint64_t ref)
+{
+    return st->slot[s].used && !st->slot[s].dirty && st->slot[s].addr == ref;
+}
+
 /* Finds or reads the node ref; for_write: it must get a cache slot (it is
  * about to become dirty), else it may land in the transient slot. */
 static int node_load(store_t *st, uint64_t ref, int *out, bool for_write)
@@ -179,13 +190,19 @@ static int node_load(store_t *st, uint64_t ref, int *out, bool for_write)
         if (s >= STORE_CACHE_SLOTS || !st->slot[s].used || !st->slot[s].dirty)
             return STORE_ECORRUPT;
     } else {
-        s = -1;
-        for (int i = 0; i < STORE_CACHE_SLOTS; i++)
-            if (st->slot[i].used && !st->slot[i].dirty &&
-                st->slot[i].addr == ref) {
-                s = i;
-                break;
-            }
+        /* the hint first: a descent finds the root and the upper nodes
+         * there without scanning every slot */
+        unsigned h = hint_of(ref);
+        s = st->hint[h];
+        if (s >= STORE_CACHE_SLOTS || !slot_holds(st, s, ref)) {
+            s = -1;
+            for (int i = 0; i < STORE_CACHE_SLOTS; i++)
+                if (slot_holds(st, i, ref)) {
+                    s = i;
+                    st->hint[h] = (uint8_t)i;
+                    break;
+                }
+        }
         if (s < 0 && !for_write && st->slot[T_SLOT].used &&
             st->slot[T_SLOT].addr == ref)
             s = T_SLOT;
@@ -207,6 +224,8 @@ static int node_load(store_t *st, uint64_t ref, int *out, bool for_write)
             n->pin = 0;
             n->parent = -1;
             n->addr = ref;
+            if (s != T_SLOT)
+                st->hint[h] = (uint8_t)s;
         }
     }
     st->slot[s].stamp = ++st->stamp;
@@ -258,6 +277,7 @@ static void unpin_all(store_t *st)
 void tree_reset(store_t *st)
 {
     memset(st->slot, 0, sizeof st->slot);
+    memset(st->hint, 0, sizeof st->hint);
 }
 
 void tree_drop(store_t *st)
