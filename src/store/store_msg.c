@@ -403,6 +403,20 @@ static long inline_read(store_t *st, const store_msg_t *m, uint32_t offset,
         int rc = log_read(st, addr + REC_HDR + offset, buf, len);
         return rc < 0 ? rc : (long)len;
     }
+    if (REC_HDR + (size_t)m->size <= sizeof st->scratch) {
+        /* the whole record in one read (SEARCH TEXT reads every message) */
+        uint8_t *r = st->scratch;
+        int rc = log_read(st, addr, r, REC_HDR + m->size);
+        if (rc < 0)
+            return rc;
+        if (st_get16(r) != REC_MAGIC || r[2] != R_DATA ||
+            st_get32(r + 4) != m->size ||
+            st_rec_crc(st->fmt_id, r, r + REC_HDR, m->size) != st_get32(r + 8))
+            return STORE_ECORRUPT;
+        memcpy(buf, r + REC_HDR + offset, len);
+        st->ok_chunk = addr;
+        return (long)len;
+    }
     int rc = log_read(st, addr, h, REC_HDR);
     if (rc < 0)
         return rc;
@@ -457,7 +471,16 @@ long store_msg_read(store_t *st, const store_msg_t *m, uint32_t offset,
                          ? m->size - (uint32_t)(idx * pl) : pl;
         uint32_t lo = off - (uint32_t)(idx * pl);
         uint32_t hi = lo + (uint32_t)(len - done) < n ? lo + (uint32_t)(len - done) : n;
-        if (addr != st->ok_chunk) {
+        if (addr != st->ok_chunk && st->chunk_stride <= sizeof st->scratch) {
+            /* the whole chunk and its CRC in one read */
+            uint8_t *c = st->scratch;
+            if (st_fread(st, addr, c, st->chunk_stride) < 0)
+                return STORE_EIO;
+            if (chunk_crc(st, addr, c, n) != st_get32(c + st->chunk_stride - 4))
+                return STORE_ECORRUPT;
+            memcpy(out + done, c + lo, hi - lo);
+            st->ok_chunk = addr;
+        } else if (addr != st->ok_chunk) {
             /* verify the whole chunk, copying the wanted part on the way */
             uint8_t piece[128], c4[4];
             uint8_t s[12];
