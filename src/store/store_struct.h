@@ -25,6 +25,18 @@
  * height (and every descent is a loop bounded by it). */
 #define STORE_TREE_DEPTH_MAX (STORE_CACHE_SLOTS - 3)
 
+/* Node cache lookup hint: a direct-mapped table from a hash of a clean
+ * node's flash address to the slot that last held it, about two entries
+ * per slot.  A hint is only ever checked, never trusted, so it needs no
+ * upkeep when slots change (store_tree.c). */
+#if STORE_CACHE_SLOTS <= 8
+#define STORE_HINT_BITS 4
+#elif STORE_CACHE_SLOTS <= 32
+#define STORE_HINT_BITS 6
+#else
+#define STORE_HINT_BITS 8
+#endif
+
 #if STORE_NODE_SIZE < 1024
 #error "STORE_NODE_SIZE must be at least 1024 (two largest entries per leaf)"
 #endif
@@ -106,7 +118,6 @@ struct store {
     uint32_t ckpt_slots;         /* checkpoint slots per anchor block */
     uint32_t appends;            /* APPENDs begun, not finished */
     bool in_gc;                  /* a compaction step is writing */
-    bool recovered;              /* mount: unclean, a torn tail dropped */
     uint32_t gc_owner;           /* the mailbox the walk is in */
     uint64_t gc_hms;             /* its highestmodseq */
     uint32_t stamp;
@@ -126,6 +137,7 @@ struct store {
     /* the cache, plus one transient slot for lookups that find every
      * cache slot dirty (a read never forces a dirty node out) */
     store_slot_t slot[STORE_CACHE_SLOTS + 1];
+    uint8_t hint[1u << STORE_HINT_BITS];
 };
 
 #endif
