@@ -96,6 +96,11 @@ typedef struct store_stat {
     uint64_t ring;                 /* bytes of the log ring */
     uint64_t reserve;              /* kept for compaction, EXPUNGE, DELETE */
     bool compacting;               /* a compaction pass is under way */
+    bool recovered;                /* the mount found an unclean shutdown
+                                      and dropped an unfinished tail */
+    uint64_t live;                 /* live bytes (data and index) as the
+                                      last compaction counted them, plus
+                                      what was added since: an upper bound */
 } store_stat_t;
 
 /* The store itself: one per device, its RAM fixed at build time. */

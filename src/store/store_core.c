@@ -410,6 +410,7 @@ int store_mount(store_t *st, const flash_dev_t *dev)
     /* where the head resumes */
     uint64_t h = st_align_up(ce, st->prog_size);
     bool clean = sc.v_end <= ce;
+    st->recovered = !(best.flags & CKPT_CLEAN) && (!clean || sc.bad);
     if (clean && h % st->erase_size && h < st->com.tail + st->ring) {
         rc = rest_erased(st, h, &clean);
         if (rc < 0) {
@@ -536,6 +537,8 @@ int store_get_stat(store_t *st, store_stat_t *out)
     out->ring = st->ring;
     out->compacting = st->com.mark != 0;
     out->reserve = st_reserve(st);
+    out->recovered = st->recovered;
+    out->live = st->com.live < out->used ? st->com.live : out->used;
     out->users = st->cur.users;
     out->mailboxes = st->cur.mailboxes;
     out->messages = st->cur.messages;

@@ -208,6 +208,17 @@ def test_fsck_finds_damage(tmp_path):
     corrupt_some_data(img)
     r = imapctl("fsck", img, check=False)
     one_error(r)
+    assert r.returncode == 2          # damaged
+
+
+def test_stat(tmp_path):
+    img = imaptest.make_image(tmp_path, users=("alice",), size="1M")
+    good = tmp_path / "g.mbox"
+    good.write_bytes(MBOX)
+    imapctl("import", img, "alice", "INBOX", str(good))
+    out = imapctl("stat", img).stdout
+    for word in ("used", "free", "reclaimable", "erase counts", "alice/INBOX: 3 messages"):
+        assert word in out, out
 
 
 def test_unmountable_image_is_one_error(tmp_path):

@@ -38,6 +38,7 @@ int imapctl_cmd_user(int argc, char **argv);
 int imapctl_cmd_ls(int argc, char **argv);
 int imapctl_cmd_import(int argc, char **argv);
 int imapctl_cmd_fsck(int argc, char **argv);
+int imapctl_cmd_stat(int argc, char **argv);
 int imapctl_cmd_cert(int argc, char **argv);
 
 #endif

@@ -96,12 +96,13 @@ int imapctl_cmd_fsck(int argc, char **argv)
     if (argc != 2)
         return imapctl_fail("fsck: usage: fsck IMAGE");
     if (imapctl_open(argv[1]))
-        return 1;
+        return 2;
     memset(&t, 0, sizeof(t));
     rc = store_check(&imapctl_store, check_report, &t);
     if (rc < 0) {
         imapctl_close(false);
-        return imapctl_fail("checking %s: %s", argv[1], store_strerror(rc));
+        imapctl_fail("checking %s: %s", argv[1], store_strerror(rc));
+        return 2;
     }
     while ((rc = store_user_next(&imapctl_store, &ucur, &u)) == STORE_OK) {
         store_mbox_t mb;
@@ -111,7 +112,7 @@ int imapctl_cmd_fsck(int argc, char **argv)
             t.mailboxes++;
             if (check_mailbox(&t, &u, &mb)) {
                 imapctl_close(false);
-                return 1;
+                return 2;
             }
         }
         if (rc != STORE_ENOENT)
@@ -120,19 +121,28 @@ int imapctl_cmd_fsck(int argc, char **argv)
     }
     if (rc != STORE_OK && rc != STORE_ENOENT) {
         imapctl_close(false);
-        return imapctl_fail("walking the image: %s", store_strerror(rc));
+        imapctl_fail("walking the image: %s", store_strerror(rc));
+        return 2;
     }
     store_stat_t st;
-    if (store_get_stat(&imapctl_store, &st) == STORE_OK)
+    bool recovered = false;
+    if (store_get_stat(&imapctl_store, &st) == STORE_OK) {
         printf("%s: %llu of %llu bytes used\n", argv[1],
                (unsigned long long)st.used, (unsigned long long)st.device_size);
+        recovered = st.recovered;
+        if (recovered)
+            printf("%s: repaired: not unmounted cleanly, an unfinished tail "
+                   "of the log was dropped\n", argv[1]);
+    }
     printf("%s: %lu users, %lu mailboxes, %llu messages, %llu bytes of mail, "
            "%lu problems\n", argv[1], t.users, t.mailboxes, t.messages, t.bytes,
            t.problems);
     if (imapctl_close(true))
-        return 1;
-    if (t.problems)
-        return imapctl_fail("%s has %lu problem%s", argv[1], t.problems,
-                            t.problems == 1 ? "" : "s");
-    return 0;
+        return 2;
+    if (t.problems) {
+        imapctl_fail("%s has %lu problem%s", argv[1], t.problems,
+                     t.problems == 1 ? "" : "s");
+        return 2;
+    }
+    return recovered ? 1 : 0;
 }

@@ -12,7 +12,8 @@ static const char imapctl_usage[] =
     "       imapctl user list IMAGE\n"
     "       imapctl ls IMAGE [USER [MAILBOX]]\n"
     "       imapctl import IMAGE USER MAILBOX FILE [--format mboxrd|mboxo]\n"
-    "       imapctl fsck IMAGE\n"
+    "       imapctl fsck IMAGE   (exit 0 clean, 1 repaired, 2 damaged)\n"
+    "       imapctl stat IMAGE\n"
     "       imapctl cert gen IMAGE [--cn NAME]   (self-signed ECDSA P-256)\n"
     "       imapctl cert import IMAGE CERT KEY   (PEM or DER chain and key)\n"
     "       imapctl cert show|del IMAGE\n";
@@ -25,7 +26,7 @@ int main(int argc, char **argv)
     } cmds[] = {
         { "format", imapctl_cmd_format }, { "user", imapctl_cmd_user },
         { "ls", imapctl_cmd_ls },         { "import", imapctl_cmd_import },
-        { "fsck", imapctl_cmd_fsck },     { "cert", imapctl_cmd_cert },
+        { "fsck", imapctl_cmd_fsck },     { "stat", imapctl_cmd_stat },     { "cert", imapctl_cmd_cert },
     };
 
     if (argc < 2)
