@@ -118,6 +118,7 @@ struct store {
     uint32_t ckpt_slots;         /* checkpoint slots per anchor block */
     uint32_t appends;            /* APPENDs begun, not finished */
     bool in_gc;                  /* a compaction step is writing */
+    bool recovered;              /* mount: unclean, a torn tail dropped */
     uint32_t gc_owner;           /* the mailbox the walk is in */
     uint64_t gc_hms;             /* its highestmodseq */
     uint32_t stamp;
