@@ -712,6 +712,15 @@ static int item_stream(imap_session_t *s, const imap_fitem_t *it)
                 r = STORE_ECORRUPT;
         }
         if (r < 0) {   /* keep the stream in sync: pad, report NO at the end */
+            char w[64];
+            imap_sb_t sb = { w, sizeof w, 0 };
+            imap_sb_str(&sb, "mailbox ");
+            imap_sb_u64(&sb, s->view.mbox_id);
+            imap_sb_str(&sb, " uid ");
+            imap_sb_u64(&sb, f->msg.uid);
+            imap_sb_str(&sb, ": ");
+            imap_sb_str(&sb, store_strerror((int)r));
+            imap_log(s, IMAP_LOG_ERR, "FETCH: message unreadable,", w);
             f->corrupt = true;
             f->failed = true;
             continue;
