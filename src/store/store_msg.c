@@ -51,6 +51,11 @@ int st_msg_load(store_t *st, uint32_t mbox_id, uint32_t uid, store_msg_t *m)
     int rc = tree_get(st, k, v, &vl);
     if (rc < 0)
         return rc;
+    return st_msg_decode(uid, v, vl, m);
+}
+
+int st_msg_decode(uint32_t uid, const uint8_t *v, size_t vl, store_msg_t *m)
+{
     if (vl != MSG_SIZE)
         return STORE_ECORRUPT;
     m->uid = uid;

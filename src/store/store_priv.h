@@ -206,6 +206,8 @@ int st_mbox_save(store_t *st, const store_mbox_t *m);
 /* Saves the whole record (create, rename). */
 int st_mbox_save_full(store_t *st, const store_mbox_t *m);
 int st_msg_load(store_t *st, uint32_t mbox_id, uint32_t uid, store_msg_t *m);
+/* A message record's value (as the index holds it) into *m. */
+int st_msg_decode(uint32_t uid, const uint8_t *v, size_t vl, store_msg_t *m);
 int st_msg_save(store_t *st, uint32_t mbox_id, const store_msg_t *m);
 int st_mbox_delete_all(store_t *st, uint32_t mbox_id);
 int st_writable(store_t *st);

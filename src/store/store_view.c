@@ -40,17 +40,21 @@ static int excluded(store_t *st, const store_view_t *v, uint32_t uid,
  * - (those the view has not announced, xmodseq > xsync, uid <= u: found
  *    through the by-modseq index, where they are the few at the end). */
 static int excl_le(store_t *st, const store_view_t *v, uint32_t u,
-                   uint64_t *x)
+                   uint64_t *x, bool *any)
 {
     uint8_t k[KEY_SIZE], ko[KEY_SIZE], val[VAL_MAX];
     uint64_t r0, r1, rx, rend;
     size_t vl;
     *x = 0;
+    if (any)
+        *any = true;
     if (u >= v->uidnext)
         u = v->uidnext - 1;
     int rc = st_kind_start(st, v->mbox_id, K_XPEND, &r0);
     if (rc == STORE_OK)
         rc = st_kind_start(st, v->mbox_id, K_XPEND + 1, &rend);
+    if (rc == STORE_OK && r0 == rend && any)
+        *any = false;
     if (rc < 0 || r0 == rend)
         return rc;  /* no pending expunges at all */
     key_make(k, v->mbox_id, K_XPEND, (uint64_t)u + 1);
@@ -93,9 +97,9 @@ static int count_between(store_t *st, const store_view_t *v, uint32_t lo,
         rc = tree_rank(st, k, &r2);
     }
     if (rc == STORE_OK && lo > 0)
-        rc = excl_le(st, v, lo - 1, &x1);
+        rc = excl_le(st, v, lo - 1, &x1, NULL);
     if (rc == STORE_OK)
-        rc = excl_le(st, v, hi - 1, &x2);
+        rc = excl_le(st, v, hi - 1, &x2, NULL);
     if (rc < 0)
         return rc;
     uint64_t total = r2 - r1, x = x2 - x1;
@@ -177,8 +181,12 @@ int store_view_get(store_t *st, const store_view_t *v, uint32_t seq,
      * expunges up to j) must be seq, on a message that is not one: each
      * round moves j past the expunges it found, a few rounds at most */
     uint64_t j = seq;
+    /* the message record comes with the select: a FETCH of many
+     * messages costs one descent per message here, not two */
+    uint8_t val[VAL_MAX];
+    size_t vl;
     for (uint32_t guard = 0; guard <= v->count + 64u; guard++) {
-        rc = tree_select(st, base + j - 1, ko, NULL, NULL);
+        rc = tree_select(st, base + j - 1, ko, val, &vl);
         if (rc < 0)
             return rc;
         uint32_t uid = (uint32_t)key_id(ko);
@@ -186,14 +194,14 @@ int store_view_get(store_t *st, const store_view_t *v, uint32_t seq,
             uid >= v->uidnext)
             return STORE_ENOENT;
         uint64_t x;
-        bool ex;
-        rc = excl_le(st, v, uid, &x);
-        if (rc == STORE_OK)
+        bool ex = false, any;
+        rc = excl_le(st, v, uid, &x, &any);
+        if (rc == STORE_OK && any)   /* no pending expunge: none excluded */
             rc = excluded(st, v, uid, &ex);
         if (rc < 0)
             return rc;
         if (j - x == seq && !ex)
-            return st_msg_load(st, v->mbox_id, uid, out);
+            return st_msg_decode(uid, val, vl, out);
         j = j - x >= seq ? j + 1 : seq + x;
     }
     return STORE_ECORRUPT;
