@@ -189,3 +189,23 @@ def test_flipped_bit_in_a_message(tmp_path):
         c.close()
     finally:
         srv.stop()
+
+
+def test_scale_bench_short_form():
+    """tools/bench-store in a short form: RAM with 3,000 messages and
+    1,000 mailboxes stays that of 10 messages (within 10 %)."""
+    import subprocess
+    import sys
+    env = dict(os.environ)
+    env.setdefault("IMAPD_BIN", imaptest.IMAPD)
+    env.setdefault("IMAPCTL_BIN", imaptest.IMAPCTL)
+    r = subprocess.run([sys.executable, os.path.join(imaptest.ROOT, "tools/bench-store"),
+                        "--messages", "3000", "--size", "64M", "--no-wear"],
+                       capture_output=True, text=True, timeout=600, env=env)
+    assert r.returncode == 0, r.stdout + r.stderr
+    m = re.search(r"10 messages (\d+) KiB, 3000 messages (\d+) KiB", r.stdout)
+    assert m, r.stdout
+    small, big = int(m.group(1)), int(m.group(2))
+    assert big <= small * 1.1, r.stdout
+    m = re.search(r"1,000 mailboxes .*: (\d+) KiB", r.stdout)
+    assert m and int(m.group(1)) <= small * 1.1, r.stdout
