@@ -133,6 +133,17 @@ struct store {
     } rank_cache[4];
     uint8_t rank_next;
 
+    /* the leaf tree_get ended in last (valid while tree_ver holds and the
+     * slot still holds it clean) and its key range: a key inside the
+     * range can only be in that leaf, so the next summary chunk or the
+     * next message's summary is found without a descent */
+    struct {
+        uint32_t ver;
+        int16_t slot;            /* -1: none */
+        uint64_t addr;
+        uint8_t lo[16], hi[16];
+    } leaf;
+
     uint8_t wbuf[STORE_WBUF_SIZE];
     uint8_t scratch[STORE_SCRATCH_SIZE];
     /* the cache, plus one transient slot for lookups that find every

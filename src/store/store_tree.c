@@ -278,6 +278,7 @@ void tree_reset(store_t *st)
 {
     memset(st->slot, 0, sizeof st->slot);
     memset(st->hint, 0, sizeof st->hint);
+    st->leaf.slot = -1;
 }
 
 void tree_drop(store_t *st)
@@ -368,15 +369,50 @@ static int load_root(store_t *st, int *s, bool for_write)
     return rc;
 }
 
+/* The leaf of the last tree_get, when it is still valid and key lies
+ * within its key range; else -1. */
+static int leaf_memo(const store_t *st, const uint8_t *key)
+{
+    int s = st->leaf.slot;
+    if (s < 0 || s > T_SLOT || st->leaf.ver != st->tree_ver ||
+        !st->slot[s].used || st->slot[s].dirty ||
+        st->slot[s].addr != st->leaf.addr ||
+        memcmp(key, st->leaf.lo, KEY_SIZE) < 0 ||
+        memcmp(key, st->leaf.hi, KEY_SIZE) > 0)
+        return -1;
+    return s;
+}
+
+static void leaf_remember(store_t *st, int s)
+{
+    const uint8_t *b = st->slot[s].buf;
+    unsigned n = n_cnt(b);
+    st->leaf.slot = -1;
+    if (st->slot[s].dirty || n == 0)
+        return;
+    memcpy(st->leaf.lo, b + N_HDR, KEY_SIZE);
+    memcpy(st->leaf.hi, b + leaf_off(b, n - 1), KEY_SIZE);
+    st->leaf.ver = st->tree_ver;
+    st->leaf.addr = st->slot[s].addr;
+    st->leaf.slot = (int16_t)s;
+}
+
 int tree_get(store_t *st, const uint8_t *key, uint8_t *val, size_t *vlen)
 {
     if (!st->cur.root)
         return STORE_ENOENT;
-    int s, rc = load_root(st, &s, false);
+    int s = leaf_memo(st, key), rc = STORE_OK;
+    bool memo = s >= 0;
+    if (memo)
+        st->slot[s].stamp = ++st->stamp;
+    else
+        rc = load_root(st, &s, false);
     while (rc == STORE_OK) {
         uint8_t *b = st->slot[s].buf;
         if (n_type(b) == T_LEAF) {
             unsigned off, idx;
+            if (!memo)
+                leaf_remember(st, s);
             if (!leaf_find(b, key, &off, &idx))
                 return STORE_ENOENT;
             if (val)
