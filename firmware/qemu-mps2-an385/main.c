@@ -163,6 +163,7 @@ int main(void)
 
     bool stopping = false;
     uint64_t stop_by = 0;
+    bool maint_more = true;   /* idle-time store work (compaction) pending */
     for (;;) {
         board_lan9118_poll(&fw_netif);
         sys_check_timeouts();
@@ -184,6 +185,12 @@ int main(void)
         }
         if (stopping && (lwip_raw_live() == 0 || now >= stop_by))
             break;
+        /* idle: a bounded step of store maintenance before sleeping;
+         * after activity, look again once the loop is idle */
+        if (busy)
+            maint_more = true;
+        else if (maint_more && !stopping)
+            busy = maint_more = imap_server_maintain(&fw_server, 0) > 0;
         if (!busy)
             board_idle();
     }

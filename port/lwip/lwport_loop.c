@@ -298,6 +298,7 @@ int lwport_loop_run(imap_server_t *srv, const int *listen_fds, size_t nlisten)
 {
     bool stopping = false;
     uint64_t stop_by = 0;
+    bool maint_more = true;   /* idle-time store work (compaction) pending */
 
     if (nlisten > LWPORT_LISTEN_MAX)
         nlisten = LWPORT_LISTEN_MAX;
@@ -349,6 +350,8 @@ int lwport_loop_run(imap_server_t *srv, const int *listen_fds, size_t nlisten)
             c->pidx = (int)n;
             loop_pfds[n++] = (struct pollfd){ c->fd, events, 0 };
         }
+        if (maint_more && !stopping)
+            wake = now;       /* store work pending: do not sleep */
         int ms = wake > now ? (int)(wake - now) : 0;
         int rc = lwip_poll(loop_pfds, n, ms);
         if (rc < 0 && errno != EINTR) {
@@ -357,6 +360,12 @@ int lwport_loop_run(imap_server_t *srv, const int *listen_fds, size_t nlisten)
         }
         if (rc < 0)
             continue;
+        /* nothing happened: idle, a bounded step of store maintenance;
+         * after any activity, look again once the loop is idle */
+        if (rc == 0 && maint_more && !stopping)
+            maint_more = imap_server_maintain(srv, 0) > 0;
+        else if (rc > 0)
+            maint_more = true;
 
         now = posix_now_ms();
         /* Sessions first (their poll indexes are this round's), then new
