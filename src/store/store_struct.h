@@ -143,6 +143,13 @@ struct store {
         uint64_t addr;
         uint8_t lo[16], hi[16];
     } leaf;
+    /* the same for tree_select: the last leaf and the rank of its first
+     * entry (a FETCH 1:* selects message after message from one leaf) */
+    struct {
+        uint32_t ver;
+        int16_t slot;            /* -1: none */
+        uint64_t addr, base;
+    } sel;
 
     uint8_t wbuf[STORE_WBUF_SIZE];
     uint8_t scratch[STORE_SCRATCH_SIZE];

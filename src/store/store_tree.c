@@ -279,6 +279,7 @@ void tree_reset(store_t *st)
     memset(st->slot, 0, sizeof st->slot);
     memset(st->hint, 0, sizeof st->hint);
     st->leaf.slot = -1;
+    st->sel.slot = -1;
 }
 
 void tree_drop(store_t *st)
@@ -454,13 +455,30 @@ int tree_select(store_t *st, uint64_t idx, uint8_t *key, uint8_t *val,
 {
     if (!st->cur.root)
         return STORE_ENOENT;
-    int s, rc = load_root(st, &s, false);
+    uint64_t want = idx;
+    int s = st->sel.slot, rc = STORE_OK;
+    if (s >= 0 && s <= T_SLOT && st->sel.ver == st->tree_ver &&
+        st->slot[s].used && !st->slot[s].dirty &&
+        st->slot[s].addr == st->sel.addr && idx >= st->sel.base &&
+        idx - st->sel.base < n_cnt(st->slot[s].buf)) {
+        idx -= st->sel.base;    /* the remembered leaf holds it */
+        st->slot[s].stamp = ++st->stamp;
+    } else {
+        rc = load_root(st, &s, false);
+    }
     while (rc == STORE_OK) {
         uint8_t *b = st->slot[s].buf;
         unsigned n = n_cnt(b);
         if (n_type(b) == T_LEAF) {
             if (idx >= n)
                 return STORE_ENOENT;
+            st->sel.slot = -1;
+            if (!st->slot[s].dirty) {
+                st->sel.ver = st->tree_ver;
+                st->sel.addr = st->slot[s].addr;
+                st->sel.base = want - idx;
+                st->sel.slot = (int16_t)s;
+            }
             unsigned off = leaf_off(b, (unsigned)idx);
             if (key)
                 memcpy(key, b + off, KEY_SIZE);
