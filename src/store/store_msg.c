@@ -310,6 +310,26 @@ long store_append_write(store_t *st, store_append_t *a, const void *data,
     return (long)taken;
 }
 
+/* A new message (APPEND or COPY, saved with uid mb->uidnext) joins its
+ * mailbox: the mailbox counters and the store's message count follow. */
+static int mbox_took_message(store_t *st, store_mbox_t *mb,
+                             const store_msg_t *m, uint32_t *uid_out)
+{
+    mb->uidnext++;
+    mb->highestmodseq = m->modseq;
+    mb->messages++;
+    mb->recent++;
+    if (!(m->flags & STORE_F_SEEN))
+        mb->unseen++;
+    int rc = st_mbox_save(st, mb);
+    if (rc < 0)
+        return rc;
+    st->cur.messages++;
+    if (uid_out)
+        *uid_out = m->uid;
+    return STORE_OK;
+}
+
 int store_append_finish(store_t *st, store_append_t *a, uint32_t *uid_out)
 {
     int rc = st_writable(st);
@@ -347,19 +367,7 @@ int store_append_finish(store_t *st, store_append_t *a, uint32_t *uid_out)
     if (rc < 0)
         return rc;
     st_live_add(st, st_data_bytes(st, m.data_addr, m.size) + 2 * 80);
-    mb.uidnext++;
-    mb.highestmodseq = m.modseq;
-    mb.messages++;
-    mb.recent++;
-    if (!(m.flags & STORE_F_SEEN))
-        mb.unseen++;
-    rc = st_mbox_save(st, &mb);
-    if (rc < 0)
-        return rc;
-    st->cur.messages++;
-    if (uid_out)
-        *uid_out = m.uid;
-    return STORE_OK;
+    return mbox_took_message(st, &mb, &m, uid_out);
 }
 
 void store_append_abort(store_t *st, store_append_t *a)
@@ -657,19 +665,7 @@ int store_msg_copy(store_t *st, uint32_t src_mbox_id, const store_msg_t *m,
     if (rc < 0)
         return rc;
     st_live_add(st, 2 * 80);
-    mb.uidnext++;
-    mb.highestmodseq = c.modseq;
-    mb.messages++;
-    mb.recent++;
-    if (!(c.flags & STORE_F_SEEN))
-        mb.unseen++;
-    rc = st_mbox_save(st, &mb);
-    if (rc < 0)
-        return rc;
-    st->cur.messages++;
-    if (uid_out)
-        *uid_out = c.uid;
-    return STORE_OK;
+    return mbox_took_message(st, &mb, &c, uid_out);
 }
 
 /* ---- compaction: moving data -------------------------------------------- */
