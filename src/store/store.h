@@ -290,6 +290,13 @@ int store_msg_next(store_t *st, uint32_t mbox_id, uint32_t from,
  * STORE_ECORRUPT if a chunk fails its CRC. */
 long store_msg_read(store_t *st, const store_msg_t *m, uint32_t offset,
                     void *buf, size_t len);
+/* A reader holding *m across loop rounds (a FETCH streaming a literal)
+ * calls this before it reads on: the data stays where *m says until a
+ * compaction pass has moved it and ended (the old copy then lies below
+ * the ring's tail and the head may reuse it); then *m's data address is
+ * brought up to date from the message's record.  STORE_ENOENT: the
+ * message is gone (its mailbox was deleted). */
+int store_msg_follow(store_t *st, uint32_t mbox_id, store_msg_t *m);
 /* Replaces flags and keywords; bumps modseq when anything changed. */
 int store_msg_set_flags(store_t *st, uint32_t mbox_id, uint32_t uid,
                         uint32_t flags, uint64_t keywords, uint64_t *modseq_out);

@@ -3,7 +3,9 @@
  * APPEND the store can take only after the compaction pass under way is
  * held (no "+" yet) and goes in later, never NO; compaction runs in
  * bounded steps (the store's largest step, in flash bytes); a store whose
- * live data does not fit answers NO [OVERQUOTA].
+ * live data does not fit answers NO [OVERQUOTA]; a FETCH streaming one
+ * message over many rounds while other sessions churn enough to lap the
+ * ring reads the message whole.
  *
  * The device is the driver's small one (1 MiB NOR: a ring of 1016 KiB,
  * a 64 KiB reserve).
@@ -197,12 +199,73 @@ static void test_copy_held(void **st)
     }
 }
 
+/* Session 0 streams a 200 KB message slowly (its output drained a little
+ * at a time); meanwhile session 1 appends and expunges 3 MiB in another
+ * mailbox, so passes move the message and the head comes round the ring
+ * over its old place.  The literal arrives whole and the FETCH says OK. */
+static void test_fetch_across_passes(void **st)
+{
+    (void)st;
+    const size_t big = 200000;
+    bool held;
+    char *m = malloc(big);
+    body(m, big, 7);
+    login(0, "INBOX");
+    assert_int_equal(append(0, "INBOX", big, 7, &held), 1);
+    td_open(T, 1);
+    td_clear(T, 1);
+    expect(1, "L LOGIN alice secret\r\n", "L OK");
+    expect(1, "c CREATE Churn\r\n", "c OK");
+    expect(1, "s SELECT Churn\r\n", "s OK");
+
+    imap_session_t *s = &T->sess[0];
+    const char *cmd = "f FETCH 1 BODY.PEEK[]\r\n";
+    uint8_t *p;
+    assert_true(imap_session_rx_space(s, &p) > strlen(cmd));
+    memcpy(p, cmd, strlen(cmd));
+    imap_session_rx_commit(s, strlen(cmd));
+    store_stat_t a, b;
+    assert_int_equal(store_get_stat(&T->store, &a), STORE_OK);
+    size_t got = 0;
+    char *out = malloc(big + 4096);
+    for (unsigned round = 0; round < 100000 && T->open[0]; round++) {
+        unsigned ev = imap_session_step(s, T->now);
+        const uint8_t *q;
+        size_t n = imap_session_tx_data(s, &q);
+        if (n > 1000)
+            n = 1000;   /* a slow reader */
+        assert_true(got + n <= big + 4096);
+        memcpy(out + got, q, n);
+        got += n;
+        imap_session_tx_consume(s, n);
+        if (n == 0 && !(ev & IMAP_EV_BUSY))
+            break;
+        /* the other session churns between the reader's rounds */
+        if (round % 4 == 0 && round < 400) {
+            assert_int_equal(append(1, "Churn", MSG_SIZE, round, &held), 1);
+            expunge_first(1);
+        }
+    }
+    assert_int_equal(store_get_stat(&T->store, &b), STORE_OK);
+    fprintf(stderr, "passes during the FETCH: %u\n", b.passes - a.passes);
+    assert_true(b.passes - a.passes >= 3);   /* the ring was lapped */
+    out[got] = 0;
+    const char *lit = strstr(out, "{200000}\r\n");
+    assert_non_null(lit);
+    assert_true((size_t)(lit - out) + 10 + big <= got);
+    assert_memory_equal(lit + 10, m, big);
+    assert_non_null(strstr(lit + 10 + big, "f OK"));
+    free(out);
+    free(m);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_churn_held_not_refused, setup, teardown),
         cmocka_unit_test_setup_teardown(test_full_refused, setup, teardown),
         cmocka_unit_test_setup_teardown(test_copy_held, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_fetch_across_passes, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
