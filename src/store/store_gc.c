@@ -394,6 +394,10 @@ int st_gc_after_commit(store_t *st, uint64_t wrote)
      * takes more than GC_BUDGET_MAX (when little slack is left, writers
      * wait for the pass in st_admit instead) */
     uint64_t sl = slack(st);
+    if (!st->nonblock && sl < st->ring / 16) {
+        gc_whole_pass(st);   /* blocking mode: end the pass now */
+        return STORE_OK;
+    }
     uint64_t b = GC_BUDGET_MAX;
     if (sl >= st->ring / 16)
         b = 2 * wrote + 2 * (to_copy(st) / (sl / (wrote + 1) + 1)) +

@@ -36,6 +36,7 @@ static int setup(void **st)
     for (int i = 0; i < TD_SESSIONS; i++)
         T->out[i] = malloc(TD_OUT_MAX + 1);
     td_init(T, true);
+    store_set_nonblocking(&T->store, true);   /* not yet the server's default */
     return 0;
 }
 
