@@ -23,10 +23,9 @@ void imap_server_init(imap_server_t *srv, store_t *store,
 {
     memset(srv, 0, sizeof *srv);
     srv->store = store;
-    /* store_set_nonblocking(store, true) would hold APPEND/COPY instead
-     * of running a whole compaction pass in the store call; not enabled
-     * yet: churning a 4 MiB image at its limit wedged a pass that could
-     * find no room to copy (docs/STORE.md, "Limits, known") */
+    /* a cooperative loop never waits for a whole compaction pass: the
+     * store answers STORE_EAGAIN and the command is held instead */
+    store_set_nonblocking(store, true);
     if (cfg != NULL)
         srv->cfg = *cfg;
     if (srv->cfg.greeting_name == NULL)

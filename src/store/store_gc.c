@@ -123,10 +123,32 @@ static bool should_start(const store_t *st)
     return slack(st) < st->ring / 8;
 }
 
-/* Room for a user write of n bytes now. */
+/* What a pass writes besides the data it copies (index paths, a commit
+ * per step, block ends): as the last pass measured it, at least a
+ * margin. */
+static uint64_t pass_overhead(const store_t *st)
+{
+    uint64_t margin = 2ull * st->erase_size + st->ring / 64;
+    return st->gc_ovh > margin ? st->gc_ovh : margin;
+}
+
+/* Room for a user write of n bytes now: the pass under way (or the next
+ * one) can still copy what it must, with the reserve kept; and during a
+ * pass, what will lie above its mark when it ends (what is there now,
+ * what it still copies, the write) leaves the next pass room to copy it
+ * all again: otherwise a store filled during a pass would be too full
+ * for the next one. */
 static bool room(const store_t *st, uint64_t n)
 {
-    return st_free(st) >= n + to_copy(st) + st_reserve(st);
+    uint64_t res = st_reserve(st);
+    if (st_free(st) < n + to_copy(st) + res)
+        return false;
+    if (!st->com.mark)
+        return true;
+    uint64_t above = st->head - st->com.mark + to_copy(st) + n +
+                     pass_overhead(st);
+    uint64_t next = st->com.live + n < above ? st->com.live + n : above;
+    return above < st->ring && st->ring - above >= next + res;
 }
 
 /* Would a fresh pass make room for n bytes?  After it, the log holds what
@@ -135,8 +157,7 @@ static bool room(const store_t *st, uint64_t n)
  * margin), and the next pass may have to copy all of that again. */
 static bool room_after_pass(const store_t *st, uint64_t n)
 {
-    uint64_t margin = 2ull * st->erase_size + st->ring / 64;
-    uint64_t used = st->com.live + (st->gc_ovh > margin ? st->gc_ovh : margin);
+    uint64_t used = st->com.live + pass_overhead(st);
     return used < st->ring &&
            st->ring - used >= n + st->com.live + st_reserve(st);
 }

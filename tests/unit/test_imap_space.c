@@ -8,7 +8,8 @@
  * ring reads the message whole.
  *
  * The device is the driver's small one (1 MiB NOR: a ring of 1016 KiB,
- * a 64 KiB reserve).
+ * a 64 KiB reserve); the churn from a full store also runs on 4 MiB (a
+ * store filled while a pass ran was once too full for the next pass).
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -27,17 +28,28 @@
 
 static td_t *T;
 
-static int setup(void **st)
+static int setup_size(uint32_t size)
 {
-    (void)st;
     T = calloc(1, sizeof *T);
-    T->keep = true;   /* the driver's small device */
-    T->mem = malloc(TD_SCRIPT_FLASH_SIZE);
+    T->keep = true;   /* a small device */
+    T->flash_size = size;
+    T->mem = malloc(size);
     for (int i = 0; i < TD_SESSIONS; i++)
         T->out[i] = malloc(TD_OUT_MAX + 1);
     td_init(T, true);
-    store_set_nonblocking(&T->store, true);   /* not yet the server's default */
     return 0;
+}
+
+static int setup(void **st)
+{
+    (void)st;
+    return setup_size(TD_SCRIPT_FLASH_SIZE);
+}
+
+static int setup4(void **st)
+{
+    (void)st;
+    return setup_size(4u << 20);
 }
 
 static int teardown(void **st)
@@ -176,6 +188,25 @@ static void test_full_refused(void **st)
     assert_int_equal(append(0, "INBOX", MSG_SIZE, 999, &held), 1);
 }
 
+/* Filled until NO, three expunged, then churn: every APPEND goes in. */
+static void test_churn_from_full(void **st)
+{
+    (void)st;
+    bool held;
+    unsigned n = 0;
+    login(0, "INBOX");
+    while (append(0, "INBOX", MSG_SIZE, n, &held) == 1)
+        n++;
+    expect(0, "d STORE 1:3 +FLAGS.SILENT (\\Deleted)\r\n", "d OK");
+    expect(0, "e EXPUNGE\r\n", "e OK");
+    for (unsigned r = 0; r < 100; r++) {
+        unsigned s0 = T->steps;
+        assert_int_equal(append(0, "INBOX", MSG_SIZE, 500 + r, &held), 1);
+        assert_true(T->steps - s0 < 5000);
+        expunge_first(0);
+    }
+}
+
 /* COPY into a store near its limit is held, not refused. */
 static void test_copy_held(void **st)
 {
@@ -265,6 +296,8 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_churn_held_not_refused, setup, teardown),
         cmocka_unit_test_setup_teardown(test_full_refused, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_churn_from_full, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_churn_from_full, setup4, teardown),
         cmocka_unit_test_setup_teardown(test_copy_held, setup, teardown),
         cmocka_unit_test_setup_teardown(test_fetch_across_passes, setup, teardown),
     };

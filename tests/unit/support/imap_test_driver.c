@@ -28,8 +28,8 @@ static void add_user(td_t *t, const char *name, const char *pw)
 
 void td_init(td_t *t, bool allow_plaintext)
 {
-    flash_geometry_t geo = { t->keep ? TD_SCRIPT_FLASH_SIZE : TD_FLASH_SIZE,
-                             4096, 256, 0 };
+    uint32_t fsize = t->flash_size ? t->flash_size : TD_SCRIPT_FLASH_SIZE;
+    flash_geometry_t geo = { t->keep ? fsize : TD_FLASH_SIZE, 4096, 256, 0 };
     imap_config_t cfg = { "imapd", allow_plaintext, NULL, NULL };
 
     uint8_t *mem = t->keep ? t->mem : NULL;
@@ -39,6 +39,7 @@ void td_init(td_t *t, bool allow_plaintext)
         outs[i] = keep ? t->out[i] : NULL;
     memset(t, 0, sizeof *t);
     t->keep = keep;
+    t->flash_size = fsize;
     t->now = 1700000000000ull;
     t->mem = mem ? mem : malloc(geo.size);
     flash_ram_init(&t->ram, t->mem, &geo, true);

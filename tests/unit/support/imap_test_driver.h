@@ -32,6 +32,8 @@ typedef struct td {
     unsigned steps;                /* step() calls so far */
     unsigned max_tx_chunk;         /* 0: take all tx data at once */
     bool keep;                     /* td_free keeps the buffers */
+    uint32_t flash_size;           /* with keep: the device's size (0:
+                                      TD_SCRIPT_FLASH_SIZE), mem that big */
 } td_t;
 
 /* Fresh RAM device, store formatted and mounted, user "alice" with
