@@ -155,7 +155,9 @@ static void test_churn_held_not_refused(void **st)
     store_stat_t sst;
     assert_int_equal(store_get_stat(&T->store, &sst), STORE_OK);
     fprintf(stderr, "held %u of 213 APPENDs, %u passes, largest step %llu "
-            "bytes\n", holds, sst.passes, (unsigned long long)sst.step_max);
+            "bytes, longest session step %.2f ms (RAM flash)\n", holds,
+            sst.passes, (unsigned long long)sst.step_max,
+            (double)T->step_max_ns / 1e6);
     assert_true(holds > 0);
     assert_true(sst.passes >= 4);
     /* a step: at most its budget (64 KiB) of work, plus the message that

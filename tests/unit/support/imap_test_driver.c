@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include <cmocka.h>
 
@@ -90,7 +91,14 @@ void td_run(td_t *t, int i)
 {
     imap_session_t *s = &t->sess[i];
     for (unsigned guard = 0; guard < 10000000 && t->open[i]; guard++) {
+        struct timespec a, b;
+        timespec_get(&a, TIME_UTC);   /* C11 */
         unsigned ev = imap_session_step(s, t->now);
+        timespec_get(&b, TIME_UTC);
+        uint64_t ns = (uint64_t)(b.tv_sec - a.tv_sec) * 1000000000u +
+                      (uint64_t)b.tv_nsec - (uint64_t)a.tv_nsec;
+        if (ns > t->step_max_ns)
+            t->step_max_ns = ns;
         t->steps++;
         size_t sent = drain(t, i);
         if (ev & IMAP_EV_CLOSE) {

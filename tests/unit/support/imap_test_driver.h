@@ -30,6 +30,7 @@ typedef struct td {
     size_t out_len[TD_SESSIONS];
     uint64_t now;
     unsigned steps;                /* step() calls so far */
+    uint64_t step_max_ns;          /* the longest step() call (wall clock) */
     unsigned max_tx_chunk;         /* 0: take all tx data at once */
     bool keep;                     /* td_free keeps the buffers */
     uint32_t flash_size;           /* with keep: the device's size (0:
