@@ -101,6 +101,18 @@ size_t board_stack_used(void)
 
 size_t board_ram_static(void)
 {
-    extern char __ram_end[];
-    return (size_t)(__ram_end - (char *)__stack_bottom);
+    return (size_t)((char *)__bss_end - (char *)__data_start);
+}
+
+size_t board_mstack_size(void)
+{
+    extern char __mstack_bottom[];
+    return (size_t)((char *)__mstack_top - __mstack_bottom);
+}
+
+void *board_heap(size_t *len)
+{
+    extern char __heap_start[], __heap_end[];
+    *len = (size_t)(__heap_end - __heap_start);
+    return __heap_start;
 }
