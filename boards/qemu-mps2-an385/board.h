@@ -52,8 +52,9 @@ size_t board_stack_used(void);
 size_t board_stack_size(void);
 /* Static RAM of the image: .data + .bss (stacks and heap apart). */
 size_t board_ram_static(void);
-/* The exception (MSP) stack's size; counted whole, it is not painted. */
+/* The exception (MSP) stack: its size and high-water mark (painted). */
 size_t board_mstack_size(void);
+size_t board_mstack_used(void);
 /* The heap region the linker script leaves between .bss and the
  * exception stack (BOARD_HEAP_SIZE): mbedTLS's allocator runs over it. */
 void *board_heap(size_t *len);

@@ -11,6 +11,8 @@
 /* The least the engine works with: two lines of 32 keywords (FLAGS and
  * PERMANENTFLAGS) must fit at once. */
 #define IMAP_OUTBUF_SIZE  3072
+/* Search keys in one SEARCH (mail clients send a handful). */
+#define IMAP_SEARCH_KEYS_MAX 16
 
 /* No static TLS heap: the firmware hands the TLS layer the board's heap
  * region (mps2_an385.ld, 128 KiB: four sessions with full 16 KiB input

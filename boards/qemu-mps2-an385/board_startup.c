@@ -11,7 +11,7 @@
 
 #include "board.h"
 
-extern uint32_t __stack_bottom[], __stack_top[], __mstack_top[];
+extern uint32_t __stack_bottom[], __stack_top[], __mstack_bottom[], __mstack_top[];
 extern uint32_t __data_start[], __data_end[], __data_load[];
 extern uint32_t __bss_start[], __bss_end[];
 
@@ -81,6 +81,10 @@ void board_start(void)
     __asm volatile("mov %0, sp" : "=r"(sp));
     for (uint32_t *p = __stack_bottom; (uintptr_t)p < sp - 64; p++)
         *p = STACK_PAINT;
+    /* ... and the whole exception stack: no exception is active yet (the
+     * reset handler left it for the thread stack above). */
+    for (uint32_t *p = __mstack_bottom; p < __mstack_top; p++)
+        *p = STACK_PAINT;
 
     int rc = main();
     board_exit(rc);
@@ -106,8 +110,15 @@ size_t board_ram_static(void)
 
 size_t board_mstack_size(void)
 {
-    extern char __mstack_bottom[];
-    return (size_t)((char *)__mstack_top - __mstack_bottom);
+    return (size_t)((char *)__mstack_top - (char *)__mstack_bottom);
+}
+
+size_t board_mstack_used(void)
+{
+    const uint32_t *p = __mstack_bottom;
+    while (p < __mstack_top && *p == STACK_PAINT)
+        p++;
+    return (size_t)((const char *)__mstack_top - (const char *)p);
 }
 
 void *board_heap(size_t *len)

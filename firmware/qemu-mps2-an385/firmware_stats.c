@@ -55,15 +55,15 @@ void fw_print_stats(void)
     (void)board_heap(&heap_len);
     size_t heap_peak = fw_heap_peak();
     size_t total = board_ram_static() + heap_peak + board_stack_used() +
-                   board_mstack_size();
+                   board_mstack_used();
     fw_logf(IMAP_LOG_INFO, "stats: static RAM %zu B (data+bss)",
                  board_ram_static());
     fw_logf(IMAP_LOG_INFO, "stats: heap max %zu of %zu B", heap_peak,
             heap_len);
     fw_logf(IMAP_LOG_INFO, "stats: RAM total %zu B = static %zu + heap max "
-            "%zu + stack max %zu + exception stack %zu", total,
+            "%zu + stack max %zu + exception stack max %zu", total,
             board_ram_static(), heap_peak, board_stack_used(),
-            board_mstack_size());
+            board_mstack_used());
     fw_logf(IMAP_LOG_INFO, "stats: lwIP heap max %u of %u B",
                  (unsigned)lwip_stats.mem.max, (unsigned)lwip_stats.mem.avail);
     for (int i = 0; i < MEMP_MAX; i++) {

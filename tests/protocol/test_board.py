@@ -51,7 +51,7 @@ def test_stop_prints_high_water_marks_and_image_is_readable(image):
     # the total is static RAM plus the high-water marks, and the LOGIN's
     # PBKDF2 used the heap
     m = re.search(r"stats: RAM total (\d+) B = static (\d+) \+ heap max (\d+)"
-                  r" \+ stack max (\d+) \+ exception stack (\d+)", log)
+                  r" \+ stack max (\d+) \+ exception stack max (\d+)", log)
     assert m, log
     total, static, heap, stack, mstack = map(int, m.groups())
     assert total == static + heap + stack + mstack
