@@ -12,8 +12,20 @@
 #include "flash/flash.h"
 #include "flash/flash_sim.h"
 
+#define FLASH_FILE_RC_WIN 16384u    /* bytes per read-cache window */
+#define FLASH_FILE_RC_N 4u          /* windows */
+
+typedef struct flash_file_win {
+    uint64_t base;                  /* device address, window-aligned */
+    uint32_t used;                  /* clock of the last hit (LRU) */
+    bool valid;
+    uint8_t buf[FLASH_FILE_RC_WIN]; /* the file's bytes (still inverted) */
+} flash_file_win_t;
+
 typedef struct flash_file {
     int fd;
+    flash_file_win_t rc[FLASH_FILE_RC_N];   /* read cache (flash_file.c) */
+    uint32_t rc_clock;
     flash_sim_t sim;   /* rule checking over the file medium */
     flash_dev_t dev;   /* what the store is given */
 } flash_file_t;

@@ -5,6 +5,11 @@
  * an APPEND line; from then on the input buffer holds message bytes, which
  * go to store_append_write() chunk by chunk (imap_append_data()).  The line
  * after the literal must be empty (no MULTIAPPEND): imap_append_tail().
+ *
+ * When the store is short of space but a compaction pass will make room
+ * (STORE_EAGAIN), the APPEND is held before its "+" continuation: the
+ * framer keeps the line, step() runs one bounded compaction step per round
+ * and the line is parsed again (imap_session.c, space_wait).
  */
 #include <string.h>
 
@@ -159,6 +164,15 @@ void imap_append_start(imap_session_t *s, uint32_t mark, uint64_t n,
         return;
     }
     r = store_append_begin(st, &s->app, mb.id, (uint32_t)n, flags, kw, t, tz);
+    if (r == STORE_EAGAIN) {
+        /* space comes when the compaction pass under way ends: hold the
+         * command (no "+" yet; a LITERAL+ client's bytes wait in the input
+         * buffer and then in TCP) and start it again on a later round */
+        store_rollback(st);
+        s->tag[0] = 0;
+        s->space_wait = true;
+        return;
+    }
     if (r < 0) {
         store_rollback(st);
         refuse(s, "NO", r == STORE_ENOSPC ? "[OVERQUOTA] Not enough space"

@@ -1,5 +1,9 @@
 /*
  * imap_cmd_copy.c - COPY and UID COPY with the UIDPLUS COPYUID code.
+ *
+ * A copy the store cannot take yet (STORE_EAGAIN: a compaction pass will
+ * make room) is held at that message; step() runs a bounded compaction
+ * step per round until it goes in, or the store says STORE_ENOSPC.
  */
 #include <string.h>
 
@@ -62,6 +66,7 @@ static int run_copy(imap_session_t *s)
                 return imap_store_fail(s, r, "COPY failed");
             return IMAP_R_MORE;
         }
+        uint32_t prev = c->cur;
         r = imap_set_next(s, set, sl, s->uid, c->star, &c->cur, &seq, &m);
         if (r == 0)
             break;
@@ -71,6 +76,15 @@ static int run_copy(imap_session_t *s)
         if (m.xmodseq != 0)
             continue;   /* expunged meanwhile */
         r = store_msg_copy(st, s->view.mbox_id, &m, c->dst_id, &uid);
+        if (r == STORE_EAGAIN) {
+            /* room comes when the compaction pass ends: keep what this
+             * slice copied, hold this message for a later round */
+            c->cur = prev;
+            if ((r = store_commit(st)) < 0)
+                return imap_store_fail(s, r, "COPY failed");
+            s->space_wait = true;
+            return IMAP_R_MORE;
+        }
         if (r < 0)
             return imap_store_fail(s, r, "COPY failed");
         track(c, m.uid, uid);

@@ -769,6 +769,10 @@ static int fetch_body(imap_session_t *s, const char *set, uint32_t setlen)
     int r;
 
     imap_own_slice(s);
+    /* a message streamed over many rounds: a compaction pass may have
+     * moved its data meanwhile (a failure shows as a read error below) */
+    if (f->in_msg)
+        (void)store_msg_follow(st, s->view.mbox_id, &f->msg);
     for (;;) {
         if (!f->in_msg) {
             if (s->budget == 0)

@@ -23,6 +23,9 @@ void imap_server_init(imap_server_t *srv, store_t *store,
 {
     memset(srv, 0, sizeof *srv);
     srv->store = store;
+    /* a cooperative loop never waits for a whole compaction pass: the
+     * store answers STORE_EAGAIN and the command is held instead */
+    store_set_nonblocking(store, true);
     if (cfg != NULL)
         srv->cfg = *cfg;
     if (srv->cfg.greeting_name == NULL)
@@ -499,6 +502,8 @@ int imap_store_fail(imap_session_t *s, int err, const char *what)
         imap_sb_str(&b, "[OVERQUOTA] ");
     else if (err == STORE_ELIMIT)
         imap_sb_str(&b, "[LIMIT] ");
+    else if (err == STORE_EAGAIN)
+        imap_sb_str(&b, "[UNAVAILABLE] ");
     else if (err == STORE_EIO || err == STORE_ECORRUPT)
         imap_sb_str(&b, "[SERVERBUG] ");
     imap_sb_str(&b, what);
@@ -547,6 +552,12 @@ unsigned imap_session_step(imap_session_t *s, uint64_t now_ms)
     }
     if (s->tls != NULL && !imap_tls_pre_step(s))
         return imap_tls_post_step(s, s->closing ? IMAP_EV_CLOSE : 0);
+    if (s->space_wait) {
+        /* a held APPEND/COPY: one bounded compaction step, then it tries
+         * again below (other sessions are served in between) */
+        s->space_wait = false;
+        imap_server_maintain(s->srv, 0);
+    }
     while (!s->closing && !s->tls_starting) {
         if (s->shutdown && at_boundary(s)) {
             imap_set_bye(s, s->bye_reason);
@@ -604,6 +615,10 @@ unsigned imap_session_step(imap_session_t *s, uint64_t now_ms)
         }
         if (s->run != NULL)
             continue;
+        if (s->space_wait) {
+            busy = true;
+            break;
+        }
         if (s->fmode == IMAP_FM_APPEND && s->budget == 0 && s->in_len > 0)
             busy = true;
         if (s->eof && !s->closing) {

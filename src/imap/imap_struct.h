@@ -210,6 +210,8 @@ struct imap_session {
 
     store_append_t app;
     uint32_t app_uid, app_validity;
+    bool space_wait;               /* APPEND/COPY held: the store will have
+                                      room once its compaction pass ends */
     bool announced;                /* EXPUNGE sent: purge may advance */
     bool idling;
 

@@ -37,6 +37,9 @@ enum {
     STORE_EINVAL = -6,    /* bad argument (name too long, ...) */
     STORE_ELIMIT = -7,    /* a configured limit (keywords, name, size) */
     STORE_ENOTMOUNTED = -8,
+    STORE_EAGAIN = -9,    /* not now: a compaction pass under way (or just
+                             asked for) will make the room; run
+                             store_maintain() steps and try again */
 };
 const char *store_strerror(int err);
 
@@ -101,6 +104,9 @@ typedef struct store_stat {
     uint64_t live;                 /* live bytes (data and index) as the
                                       last compaction counted them, plus
                                       what was added since: an upper bound */
+    uint32_t passes;               /* compaction passes ended since mount */
+    uint64_t step_max;             /* most flash bytes one compaction step
+                                      wrote since mount */
 } store_stat_t;
 
 /* The store itself: one per device, its RAM fixed at build time. */
@@ -171,6 +177,15 @@ int store_get_stat(store_t *st, store_stat_t *out);
  * It does nothing while changes are pending (returns 1).  The store also
  * runs steps itself after commits when space runs short. */
 int store_maintain(store_t *st, unsigned budget);
+
+/* Admission of APPEND and COPY when space is short.  Blocking (the default
+ * after store_mount, for host tools): store_append_begin/store_msg_copy
+ * run the rest of a compaction pass on the spot, then answer OK or
+ * STORE_ENOSPC.  Non-blocking (the IMAP engine, a cooperative loop): they
+ * answer STORE_EAGAIN, changing nothing, when a pass under way or about to
+ * start will make the room; the caller holds the command and tries again
+ * after store_maintain() steps.  STORE_ENOSPC only when no pass could. */
+void store_set_nonblocking(store_t *st, bool on);
 
 /* Erase counts of the ring's blocks as their BLOCK records tell them
  * (blocks inside message data regions carry none and are skipped). */
@@ -275,6 +290,13 @@ int store_msg_next(store_t *st, uint32_t mbox_id, uint32_t from,
  * STORE_ECORRUPT if a chunk fails its CRC. */
 long store_msg_read(store_t *st, const store_msg_t *m, uint32_t offset,
                     void *buf, size_t len);
+/* A reader holding *m across loop rounds (a FETCH streaming a literal)
+ * calls this before it reads on: the data stays where *m says until a
+ * compaction pass has moved it and ended (the old copy then lies below
+ * the ring's tail and the head may reuse it); then *m's data address is
+ * brought up to date from the message's record.  STORE_ENOENT: the
+ * message is gone (its mailbox was deleted). */
+int store_msg_follow(store_t *st, uint32_t mbox_id, store_msg_t *m);
 /* Replaces flags and keywords; bumps modseq when anything changed. */
 int store_msg_set_flags(store_t *st, uint32_t mbox_id, uint32_t uid,
                         uint32_t flags, uint64_t keywords, uint64_t *modseq_out);

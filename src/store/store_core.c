@@ -46,6 +46,7 @@ const char *store_strerror(int err)
     case STORE_EINVAL: return "invalid argument";
     case STORE_ELIMIT: return "limit reached";
     case STORE_ENOTMOUNTED: return "store not mounted";
+    case STORE_EAGAIN: return "compaction under way, try again";
     default: return "unknown store error";
     }
 }
@@ -539,6 +540,8 @@ int store_get_stat(store_t *st, store_stat_t *out)
     out->reserve = st_reserve(st);
     out->recovered = st->recovered;
     out->live = st->com.live < out->used ? st->com.live : out->used;
+    out->passes = st->passes;
+    out->step_max = st->gc_step_max;
     out->users = st->cur.users;
     out->mailboxes = st->cur.mailboxes;
     out->messages = st->cur.messages;

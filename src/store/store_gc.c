@@ -37,6 +37,10 @@
 #include "store/store_priv.h"
 
 #define GC_BUDGET_DEFAULT (32u * 1024u)
+/* The most budget a step run after a user's commit may take: pacing never
+ * makes a commit wait longer than this; when the pass falls behind, writers
+ * are held instead (st_admit: STORE_EAGAIN) while bounded steps go on. */
+#define GC_BUDGET_MAX (2u * GC_BUDGET_DEFAULT)
 #define GC_ENTRY_COST 64u        /* budget charged per index entry visited */
 #define K_SUM 9                  /* store_summary.c */
 #define MSG_ADDR_OFF 38          /* data_addr in a message record */
@@ -89,6 +93,18 @@ void st_live_add(store_t *st, uint64_t n)
         st->cur.walk += n;
 }
 
+void st_live_sub(store_t *st, const uint8_t *key, uint64_t n)
+{
+    /* between passes: live.  During one, never live (the data already
+     * moved counts in both live and copied, and to_copy() must stay an
+     * upper bound) but the pass's own count, when its cursor has passed
+     * the entry (it counted it); that count replaces live at the end */
+    if (!st->cur.mark)
+        st->cur.live = st->cur.live > n ? st->cur.live - n : 0;
+    else if (st->cur.phase >= 2 || memcmp(key, st->cur.cursor, KEY_SIZE) < 0)
+        st->cur.walk = st->cur.walk > n ? st->cur.walk - n : 0;
+}
+
 /* An index entry's share of the index: its bytes, half-full nodes. */
 static uint64_t entry_bytes(size_t vl)
 {
@@ -105,6 +121,24 @@ static uint64_t slack(const store_t *st)
 static bool should_start(const store_t *st)
 {
     return slack(st) < st->ring / 8;
+}
+
+/* Room for a user write of n bytes now. */
+static bool room(const store_t *st, uint64_t n)
+{
+    return st_free(st) >= n + to_copy(st) + st_reserve(st);
+}
+
+/* Would a fresh pass make room for n bytes?  After it, the log holds what
+ * it copied (live, an upper bound) plus its overhead (index paths, block
+ * ends, what changed meanwhile: as the last pass measured it, at least a
+ * margin), and the next pass may have to copy all of that again. */
+static bool room_after_pass(const store_t *st, uint64_t n)
+{
+    uint64_t margin = 2ull * st->erase_size + st->ring / 64;
+    uint64_t used = st->com.live + (st->gc_ovh > margin ? st->gc_ovh : margin);
+    return used < st->ring &&
+           st->ring - used >= n + st->com.live + st_reserve(st);
 }
 
 static void key_next(uint8_t *k)
@@ -238,6 +272,7 @@ static int gc_start(store_t *st)
     if (rc < 0)
         return rc;
     st->cur.mark = st->head;
+    st->gc_freed = false;
     st->cur.mark_gen = st->gen;
     st->cur.mark_seq = st->commit_seq;
     st->cur.copied = 0;
@@ -250,6 +285,9 @@ static int gc_start(store_t *st)
 
 static int gc_finish(store_t *st)
 {
+    /* what the pass wrote beyond the live bytes it counted */
+    uint64_t above = st->head - st->cur.mark;
+    st->gc_ovh = above > st->cur.walk ? above - st->cur.walk : 0;
     st->cur.tail = st->cur.mark;
     st->cur.tail_gen = st->cur.mark_gen;
     st->cur.tail_seq = st->cur.mark_seq;
@@ -270,15 +308,21 @@ static int gc_step(store_t *st, uint32_t budget, bool force, bool *more)
         *more = true;
         return STORE_OK;
     }
-    if (!st->com.mark && !force && !should_start(st))
+    if (!st->com.mark && !force && !st->gc_want && !should_start(st))
         return STORE_OK;
-    if (!st->com.mark && st->head - st->com.tail < st->erase_size)
+    if (!st->com.mark && st->head - st->com.tail < st->erase_size) {
+        st->gc_want = false;
         return STORE_OK;  /* nothing to compact */
+    }
     st->in_gc = true;
     int rc = STORE_OK;
     uint32_t cost = 0;
-    if (!st->cur.mark)
+    if (!st->cur.mark) {
         rc = gc_start(st);
+        st->gc_want = false;
+    }
+    uint64_t h0 = st->head;
+    bool running = st->cur.mark != 0;
     while (rc == STORE_OK && st->cur.mark && cost < budget) {
         uint8_t k[KEY_SIZE], v[VAL_MAX];
         size_t vl = 0;
@@ -312,6 +356,13 @@ static int gc_step(store_t *st, uint32_t budget, bool force, bool *more)
     else
         store_rollback(st);
     st->in_gc = false;
+    if (rc == STORE_OK && running && !st->com.mark) {
+        st->passes++;
+        st->pass_end_seq = st->commit_seq;
+    }
+    /* flash bytes this step wrote (its copies, index paths, commit) */
+    if (st->head - h0 > st->gc_step_max)
+        st->gc_step_max = st->head - h0;
     *more = st->com.mark != 0 || should_start(st);
     return rc;
 }
@@ -339,30 +390,49 @@ int st_gc_after_commit(store_t *st, uint64_t wrote)
     bool more;
     if (!st->com.mark && !should_start(st))
         return STORE_OK;
-    /* pace: the pass must end before the slack is gone; when little is
-     * left, end it now */
+    /* pace: the pass should end before the slack is gone; a step never
+     * takes more than GC_BUDGET_MAX (when little slack is left, writers
+     * wait for the pass in st_admit instead) */
     uint64_t sl = slack(st);
-    if (sl < st->ring / 16) {
-        gc_whole_pass(st);
-        return STORE_OK;
-    }
-    uint64_t b = 2 * wrote + 2 * (to_copy(st) / (sl / (wrote + 1) + 1)) +
-                 GC_BUDGET_DEFAULT / 4;
-    gc_step(st, (uint32_t)(b > 0x7FFFFFFF ? 0x7FFFFFFF : b), false, &more);
+    uint64_t b = GC_BUDGET_MAX;
+    if (sl >= st->ring / 16)
+        b = 2 * wrote + 2 * (to_copy(st) / (sl / (wrote + 1) + 1)) +
+            GC_BUDGET_DEFAULT / 4;
+    gc_step(st, (uint32_t)(b > GC_BUDGET_MAX ? GC_BUDGET_MAX : b), false,
+            &more);
     return STORE_OK;  /* the user's commit is durable whatever happens */
 }
 
 int st_admit(store_t *st, uint64_t n)
 {
-    if (st_free(st) >= n + to_copy(st) + st_reserve(st))
+    if (room(st, n))
         return STORE_OK;
-    /* a whole pass now (it frees space at its end), unless changes are
-     * pending */
-    int rc = gc_whole_pass(st);
-    if (rc < 0)
-        return rc;
-    uint64_t need = n + to_copy(st) + st_reserve(st);
-    return st_free(st) >= need ? STORE_OK : STORE_ENOSPC;
+    if (!st->nonblock) {
+        /* a caller that may block (host tools): a whole pass now (it
+         * frees space at its end), unless changes are pending */
+        int rc = gc_whole_pass(st);
+        if (rc < 0)
+            return rc;
+        return room(st, n) ? STORE_OK : STORE_ENOSPC;
+    }
+    /* the pass under way frees space at its end: wait for it */
+    if (st->com.mark)
+        return STORE_EAGAIN;
+    /* a pass ended and nothing changed since: another frees nothing;
+     * otherwise one is worth it when it can make the room by the count of
+     * live bytes, or when a mailbox was deleted (its bytes never left
+     * that count) */
+    if (st->commit_seq == st->pass_end_seq ||
+        (!st->gc_freed && !room_after_pass(st, n)))
+        return STORE_ENOSPC;
+    st->gc_want = true;   /* the next step starts it */
+    return STORE_EAGAIN;
+}
+
+void store_set_nonblocking(store_t *st, bool on)
+{
+    if (st)
+        st->nonblock = on;
 }
 
 int store_maintain(store_t *st, unsigned budget)
@@ -372,7 +442,7 @@ int store_maintain(store_t *st, unsigned budget)
         return rc;
     bool more;
     rc = gc_step(st, budget ? budget : GC_BUDGET_DEFAULT, false, &more);
-    return rc < 0 ? rc : more;
+    return rc < 0 ? rc : more || st->gc_want;
 }
 
 int store_get_wear(store_t *st, store_wear_t *out)

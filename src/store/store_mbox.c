@@ -200,7 +200,9 @@ int st_mbox_delete_all(store_t *st, uint32_t mbox_id)
 {
     static const uint8_t kinds[] = { K_MSG, K_CHG, K_XPEND, K_XHIST, K_KW,
                                      K_XBYMS };
-    /* the record itself (id, MBOX, 0) goes last, in store_mbox_delete */
+    /* the record itself (id, MBOX, 0) goes last, in store_mbox_delete;
+     * its messages' bytes stay in the live count until the next pass */
+    st->gc_freed = true;
     for (unsigned i = 0; i < sizeof kinds; i++) {
         int rc = st_delete_kind(st, mbox_id, kinds[i]);
         if (rc < 0)
@@ -355,6 +357,13 @@ int store_mbox_purge(store_t *st, uint32_t mbox_id, uint64_t upto)
         st_put64(v, xmodseq);
         store_msg_t m;
         rc = st_msg_load(st, mbox_id, (uint32_t)uid, &m);
+        uint32_t raw = MSGF_SHARED;
+        if (rc == STORE_OK && st_msg_raw_flags(st, mbox_id, (uint32_t)uid,
+                                               &raw) == STORE_OK &&
+            !(raw & MSGF_SHARED)) {
+            key_make(k, mbox_id, K_MSG, uid);
+            st_live_sub(st, k, st_data_bytes(st, m.data_addr, m.size));
+        }
         if (rc == STORE_OK) {
             key_make(k, mbox_id, K_CHG, m.modseq);
             rc = tree_del(st, k);

@@ -457,6 +457,24 @@ static long inline_read(store_t *st, const store_msg_t *m, uint32_t offset,
     return (long)len;
 }
 
+int store_msg_follow(store_t *st, uint32_t mbox_id, store_msg_t *m)
+{
+    int rc = st_writable(st);
+    if (rc < 0)
+        return rc;
+    if (m->data_addr == DATA_LOST ||
+        (m->data_addr & ~DATA_INLINE) >= st->com.tail)
+        return STORE_OK;   /* still where it was: intact until the tail */
+    store_msg_t now;
+    rc = st_msg_load(st, mbox_id, m->uid, &now);
+    if (rc < 0)
+        return rc;
+    if (now.size != m->size)
+        return STORE_ECORRUPT;
+    m->data_addr = now.data_addr;
+    return STORE_OK;
+}
+
 long store_msg_read(store_t *st, const store_msg_t *m, uint32_t offset,
                     void *buf, size_t len)
 {

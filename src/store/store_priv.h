@@ -250,6 +250,8 @@ int st_gc_after_commit(store_t *st, uint64_t wrote);
 int st_gc_relocate(store_t *st, uint64_t *addr, uint32_t size, bool shared);
 /* Counts n more live bytes (an APPEND, a COPY). */
 void st_live_add(store_t *st, uint64_t n);
+/* n live bytes fewer: a purged message's own data (key: its record). */
+void st_live_sub(store_t *st, const uint8_t *key, uint64_t n);
 /* Bytes a message's data takes on flash. */
 uint64_t st_data_bytes(const store_t *st, uint64_t data_addr, uint32_t size);
 /* Sets MSGF_SHARED in a stored message record. */

@@ -119,6 +119,13 @@ struct store {
     uint32_t appends;            /* APPENDs begun, not finished */
     bool in_gc;                  /* a compaction step is writing */
     bool recovered;              /* mount: unclean, a torn tail dropped */
+    bool nonblock;               /* st_admit answers EAGAIN, never blocks */
+    bool gc_want;                /* a writer waits: start a pass */
+    bool gc_freed;               /* a mailbox deleted since the pass began */
+    uint32_t passes;             /* passes ended since mount */
+    uint64_t pass_end_seq;       /* commit that ended the last pass */
+    uint64_t gc_ovh;             /* last pass: bytes written beyond live */
+    uint64_t gc_step_max;        /* most flash bytes one step wrote */
     uint32_t gc_owner;           /* the mailbox the walk is in */
     uint64_t gc_hms;             /* its highestmodseq */
     uint32_t stamp;

@@ -35,13 +35,7 @@ static int teardown(void **st)
 /* Sends text and checks that the output contains want (then clears). */
 static void expect(int i, const char *text, const char *want)
 {
-    td_send(T, i, text);
-    if (strstr(td_out(T, i), want) == NULL) {
-        fprintf(stderr, "sent: %s\nwanted: %s\ngot: %s\n", text, want,
-                td_out(T, i));
-        fail();
-    }
-    td_clear(T, i);
+    td_expect(T, i, text, want);
 }
 
 static void expect_not(int i, const char *text, const char *unwanted)

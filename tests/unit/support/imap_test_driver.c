@@ -3,8 +3,13 @@
  */
 #include "imap_test_driver.h"
 
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+#include <cmocka.h>
 
 #include "auth/auth.h"
 #include "imap/imap_int.h"
@@ -150,6 +155,17 @@ void td_clear(td_t *t, int i)
 {
     t->out_len[i] = 0;
     t->out[i][0] = 0;
+}
+
+void td_expect(td_t *t, int i, const char *text, const char *want)
+{
+    td_send(t, i, text);
+    if (strstr(td_out(t, i), want) == NULL) {
+        fprintf(stderr, "sent: %s\nwanted: %s\ngot: %s\n", text, want,
+                td_out(t, i));
+        fail();
+    }
+    td_clear(t, i);
 }
 
 char *td_script(const char *script, size_t n, size_t split, size_t *out_len)

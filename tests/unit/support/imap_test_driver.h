@@ -48,6 +48,9 @@ void td_run(td_t *t, int i);
 /* Output collected so far (NUL terminated); td_take also clears it. */
 const char *td_out(td_t *t, int i);
 void td_clear(td_t *t, int i);
+/* Sends text, fails the test unless the output then contains want (the
+ * output is cleared after). */
+void td_expect(td_t *t, int i, const char *text, const char *want);
 /* Runs a whole client script through a fresh server, fed in two pieces
  * split at split (SIZE_MAX: one byte at a time); returns malloc'd output. */
 char *td_script(const char *script, size_t n, size_t split, size_t *out_len);
