@@ -129,6 +129,30 @@ static flash_file_win_t *ff_window(flash_file_t *f, uint64_t base)
     return w;
 }
 
+/* A write or an erase reached the file: the windows it overlaps get the
+ * same bytes (data NULL: erased, a hole reads as zeros), so the reads that
+ * check a unit is erased before it is programmed keep hitting. */
+static void ff_update(flash_file_t *f, uint64_t addr, const uint8_t *data,
+                      size_t len)
+{
+    for (unsigned i = 0; i < FLASH_FILE_RC_N; i++) {
+        flash_file_win_t *w = &f->rc[i];
+        if (!w->valid || addr >= w->base + FLASH_FILE_RC_WIN ||
+            w->base >= addr + len)
+            continue;
+        uint64_t lo = addr > w->base ? addr : w->base;
+        uint64_t hi = addr + len < w->base + FLASH_FILE_RC_WIN
+                          ? addr + len : w->base + FLASH_FILE_RC_WIN;
+        uint8_t *dst = w->buf + (lo - w->base);
+        if (data == NULL) {
+            memset(dst, 0, (size_t)(hi - lo));
+        } else {
+            memcpy(dst, data + (lo - addr), (size_t)(hi - lo));
+            invert(dst, (size_t)(hi - lo));
+        }
+    }
+}
+
 static void ff_forget(flash_file_t *f, uint64_t addr, size_t len)
 {
     for (unsigned i = 0; i < FLASH_FILE_RC_N; i++)
@@ -178,31 +202,32 @@ static int ff_write(void *ctx, uint64_t addr, const void *buf, size_t len)
     const uint8_t *in = buf;
     uint8_t tmp[FLASH_FILE_IO_STEP];
 
-    ff_forget(f, addr, len);
     /* Erased bytes are zeros in the file: a hole says that for free. */
     if (all_ff(in, len) &&
         fallocate(f->fd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE,
-                  (off_t)(FLASH_FILE_HDR + addr), (off_t)len) == 0)
+                  (off_t)(FLASH_FILE_HDR + addr), (off_t)len) == 0) {
+        ff_update(f, addr, NULL, len);
         return 0;
-
-    while (len > 0) {
-        size_t n = len < sizeof(tmp) ? len : sizeof(tmp);
+    }
+    for (size_t off = 0; off < len; ) {
+        size_t n = len - off < sizeof(tmp) ? len - off : sizeof(tmp);
         for (size_t i = 0; i < n; i++)
-            tmp[i] = (uint8_t)~in[i];
+            tmp[i] = (uint8_t)~in[off + i];
         size_t done = 0;
         while (done < n) {
             ssize_t w = pwrite(f->fd, tmp + done, n - done,
-                               (off_t)(FLASH_FILE_HDR + addr + done));
+                               (off_t)(FLASH_FILE_HDR + addr + off + done));
             if (w < 0 && errno == EINTR)
                 continue;
-            if (w <= 0)
+            if (w <= 0) {
+                ff_forget(f, addr, len);   /* what the file holds now? */
                 return -1;
+            }
             done += (size_t)w;
         }
-        in += n;
-        addr += n;
-        len -= n;
+        off += n;
     }
+    ff_update(f, addr, in, len);
     return 0;
 }
 

@@ -445,64 +445,111 @@ static bool text_part(const uint8_t *sum, const mime_part_t *pt, int *cte,
     return true;
 }
 
-static int part_body_match(imap_session_t *s, const store_msg_t *m,
-                           const imap_skey_t *k, const mime_part_t *pt,
-                           int cte, bool latin1)
+/* eval(): the message's answer needs another step (a body scan paused) */
+#define PENDING 2
+
+_Static_assert(IMAP_SEARCH_KEYS_MAX <= 32, "keys_done is a 32-bit mask");
+
+/* Scans the body of the current part from q->scan_pos: 1 found, 0 at its
+ * end, PENDING when the step's budget is spent (the decoder and matcher
+ * states stay in q for the next step), negative on error. */
+static int part_body_step(imap_session_t *s, const store_msg_t *m,
+                          const mime_part_t *pt)
 {
     imap_search_t *q = &s->u.search;
     static uint8_t raw[SEARCH_BLK], out[SEARCH_BLK];
-    uint32_t pos = pt->body_off, end = pt->body_end;
-    mime_dec_t d;
+    uint32_t end = pt->body_end;
 
     if (end > m->size)
         end = m->size;
-    mime_dec_init(&d, cte);
-    mime_match_init(&q->mm, (const uint8_t *)k->str, k->slen);
-    if (q->mm.found)
-        return 1;
-    while (pos < end) {
-        uint32_t n = end - pos < sizeof raw ? end - pos : sizeof raw, used = 0;
-        long r = store_msg_read(imap_store(s), m, pos, raw, n);
+    while (q->scan_pos < end) {
+        uint32_t n = end - q->scan_pos, used = 0;
+        if (s->budget == 0)
+            return PENDING;
+        s->budget--;             /* one unit per chunk read */
+        if (n > sizeof raw)
+            n = sizeof raw;
+        long r = store_msg_read(imap_store(s), m, q->scan_pos, raw, n);
         if (r <= 0)
             return r < 0 ? (int)r : STORE_ECORRUPT;
-        if (s->budget > 0 && (pos - pt->body_off) % 2048 < n)
-            s->budget--;   /* roughly one unit per store chunk read */
-        uint32_t w = mime_dec_run(&d, raw, (uint32_t)r, &used, out, sizeof out);
+        uint32_t w = mime_dec_run(&q->scan_dec, raw, (uint32_t)r, &used, out,
+                                  sizeof out);
         if (used == 0)
             break;
-        pos += used;
-        if (feed(&q->mm, out, w, latin1))
+        q->scan_pos += used;
+        if (feed(&q->scan_mm, out, w, q->scan_latin1))
             return 1;
     }
     return 0;
 }
 
-/* BODY (text parts) or TEXT (every header too). */
-static int body_search(imap_session_t *s, const store_msg_t *m,
-                       const imap_skey_t *k, bool text)
+/* BODY (text parts) or TEXT (every header too) of key ki, in slices: the
+ * parts in preorder, each header scanned whole (bounded by hdr_scan), each
+ * body a budget of chunks per step.  The needle may straddle chunks and
+ * steps: the matcher carries its state. */
+static int body_scan(imap_session_t *s, const store_msg_t *m,
+                     const imap_skey_t *k, uint16_t ki, bool text)
 {
     imap_search_t *q = &s->u.search;
     mime_part_t pt;
-    uint32_t at = MIME_SUM_HDR;
-    int r, cte;
-    bool latin1;
+    int r = 0, cte;
 
     if (!summary(s, m))
         return STORE_ECORRUPT;
-    while (at < q->sum_len && mime_part_at(q->sum, q->sum_len, at, &pt)) {
-        if (text) {
-            r = hdr_scan(s, m, pt.hdr_off, pt.body_off, k, line_any);
-            if (r != 0)
-                return r;
-        }
-        if (pt.kind == MIME_K_LEAF && text_part(q->sum, &pt, &cte, &latin1)) {
-            r = part_body_match(s, m, k, &pt, cte, latin1);
-            if (r != 0)
-                return r;
-        }
-        at += MIME_REC_FIXED + pt.fields_len;   /* preorder: the next record */
+    if (!q->scan_on || q->scan_key != ki) {
+        q->scan_on = true;
+        q->scan_key = ki;
+        q->scan_at = MIME_SUM_HDR;
+        q->scan_phase = 0;
     }
-    return 0;
+    while (q->scan_at < q->sum_len &&
+           mime_part_at(q->sum, q->sum_len, q->scan_at, &pt)) {
+        if (q->scan_phase == 0) {
+            if (s->budget == 0)
+                return PENDING;
+            if (text) {
+                r = hdr_scan(s, m, pt.hdr_off, pt.body_off, k, line_any);
+                if (r != 0)
+                    break;
+            }
+            q->scan_phase = 1;
+            q->scan_pos = pt.body_end;   /* nothing to scan */
+            if (pt.kind == MIME_K_LEAF &&
+                text_part(q->sum, &pt, &cte, &q->scan_latin1)) {
+                q->scan_pos = pt.body_off;
+                mime_dec_init(&q->scan_dec, cte);
+                mime_match_init(&q->scan_mm, (const uint8_t *)k->str, k->slen);
+                if (q->scan_mm.found) {   /* the empty string */
+                    r = 1;
+                    break;
+                }
+            }
+        }
+        r = part_body_step(s, m, &pt);
+        if (r == PENDING)
+            return PENDING;
+        if (r != 0)
+            break;
+        q->scan_phase = 0;
+        q->scan_at += MIME_REC_FIXED + pt.fields_len;   /* preorder: next */
+    }
+    q->scan_on = false;
+    if (r >= 0) {
+        q->keys_done |= 1u << ki;
+        if (r > 0)
+            q->keys_hit |= 1u << ki;
+    }
+    return r;
+}
+
+/* A key's answer for this message, when a step before decided it. */
+static int body_search(imap_session_t *s, const store_msg_t *m,
+                       const imap_skey_t *k, uint16_t ki, bool text)
+{
+    imap_search_t *q = &s->u.search;
+    if (q->keys_done & (1u << ki))
+        return (q->keys_hit >> ki) & 1;
+    return body_scan(s, m, k, ki, text);
 }
 
 static int64_t internal_day(const store_msg_t *m)
@@ -511,7 +558,8 @@ static int64_t internal_day(const store_msg_t *m)
     return l >= 0 ? l / 86400 : -((-l + 86399) / 86400);
 }
 
-/* 1 match, 0 not, negative error.  Depth is bounded by the parser. */
+/* 1 match, 0 not, PENDING (BODY/TEXT paused: evaluate the message again
+ * next step), negative error.  Depth is bounded by the parser. */
 static int eval(imap_session_t *s, uint16_t i, const store_msg_t *m,
                 uint32_t seq)
 {
@@ -524,7 +572,7 @@ static int eval(imap_session_t *s, uint16_t i, const store_msg_t *m,
         uint16_t c = (uint16_t)(i + 1);
         for (uint32_t n = 0; n < k->num; n++) {
             r = eval(s, c, m, seq);
-            if (r <= 0)
+            if (r != 1)
                 return r;
             c = (uint16_t)(c + q->keys[c].size);
         }
@@ -537,7 +585,7 @@ static int eval(imap_session_t *s, uint16_t i, const store_msg_t *m,
         return eval(s, (uint16_t)(i + 1 + q->keys[i + 1].size), m, seq);
     case OP_NOT:
         r = eval(s, (uint16_t)(i + 1), m, seq);
-        return r < 0 ? r : !r;
+        return r < 0 || r == PENDING ? r : !r;
     case OP_ALL: return 1;
     case OP_FLAG: return (m->flags & k->num) != 0;
     case OP_NOFLAG: return (m->flags & k->num) == 0;
@@ -567,8 +615,8 @@ static int eval(imap_session_t *s, uint16_t i, const store_msg_t *m,
     }
     case OP_HEADER:
         return hdr_scan(s, m, 0, m->hdr_size, k, line_field);
-    case OP_BODY: return body_search(s, m, k, false);
-    case OP_TEXT: return body_search(s, m, k, true);
+    case OP_BODY: return body_search(s, m, k, i, false);
+    case OP_TEXT: return body_search(s, m, k, i, true);
     case OP_SEQ: return imap_seqset_has(k->str, k->slen, q->star_seq, seq);
     case OP_UID: return imap_seqset_has(k->str, k->slen, q->star_uid, m->uid);
     default: return 0;
@@ -587,16 +635,26 @@ static int run_search(imap_session_t *s)
         imap_out_str(s, "* SEARCH");
         q->started = true;
     }
-    while (q->cur < s->view.count) {
+    while (q->in_msg || q->cur < s->view.count) {
         if (s->budget == 0)
             return IMAP_R_MORE;
         if (imap_out_free(s) < 64)
             return IMAP_R_WAIT;
         s->budget--;
-        q->cur++;
-        if (store_view_get(imap_store(s), &s->view, q->cur, &m) < 0)
+        if (!q->in_msg) {
+            q->cur++;
+            q->in_msg = true;
+            q->keys_done = q->keys_hit = 0;
+            q->scan_on = false;
+        }
+        if (store_view_get(imap_store(s), &s->view, q->cur, &m) < 0) {
+            q->in_msg = false;
             continue;
+        }
         r = eval(s, 0, &m, q->cur);
+        if (r == PENDING)
+            return IMAP_R_MORE;   /* the same message, next step */
+        q->in_msg = false;
         if (r > 0) {
             imap_out(s, " ", 1);
             imap_out_u32(s, s->uid ? m.uid : q->cur);
@@ -626,6 +684,8 @@ int imap_cmd_search(imap_session_t *s, imap_parser_t *p)
     q->nkeys = 0;
     q->cur = 0;
     q->started = false;
+    q->in_msg = false;
+    q->scan_on = false;
     if (!imap_p_sp(p)) {
         imap_out_tagged(s, "BAD", "Usage: SEARCH keys");
         return IMAP_R_DONE;

@@ -107,6 +107,19 @@ typedef struct imap_search {
     bool started;                  /* "* SEARCH" written */
     int64_t sent_day;              /* Date: of the message being tested */
     mime_match_t mm;
+    /* BODY/TEXT scan of message cur, resumable: a step scans a bounded
+     * number of chunks, then the message is evaluated again next step
+     * (keys already decided keep their answer in done/hit) */
+    bool in_msg;                   /* cur is being evaluated */
+    uint32_t keys_done, keys_hit;  /* bit per key: decided, matched */
+    bool scan_on;                  /* scan_key's scan is paused */
+    uint8_t scan_phase;            /* 0: the part's header, 1: its body */
+    bool scan_latin1;
+    uint16_t scan_key;
+    uint32_t scan_at;              /* summary record of the part */
+    uint32_t scan_pos;             /* next raw body byte */
+    mime_dec_t scan_dec;
+    mime_match_t scan_mm;          /* its matcher (mm serves header keys) */
     bool sum_ok;                   /* sum is the summary of sum_uid */
     uint32_t sum_uid, sum_len;
     mime_parser_t mp;

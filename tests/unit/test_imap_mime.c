@@ -185,6 +185,74 @@ static void test_no_summary(void **st)
     expect("z SEARCH BODY softbreak\r\n", "* SEARCH 1 2\r\n");
 }
 
+/* SEARCH over a big body runs in slices: each step scans a bounded number
+ * of chunks, another session is served between them, and the needle is
+ * found across chunk boundaries with the matcher's state kept between
+ * steps. */
+static void test_search_slices(void **st)
+{
+    enum { BODY = 1536 * 1024, AT = 6 * 131072 - 5 };
+    static const char needle[] = "zebra-Needle";
+    char head[96];
+    char *msg = malloc(BODY + 64);
+    size_t hl, n;
+    unsigned steps = 0, busy = 0;
+    (void)st;
+    hl = (size_t)snprintf(msg, 64, "Subject: big\r\n\r\n");
+    for (size_t i = 0; i < BODY; i++)   /* 63 letters and CRLF per line */
+        msg[hl + i] = (i % 65 == 63) ? '\r' : (i % 65 == 64) ? '\n'
+                                     : (char)('a' + i % 23);
+    memcpy(msg + hl + AT, needle, sizeof needle - 1);
+    n = hl + BODY;
+    snprintf(head, sizeof head, "b APPEND INBOX {%zu+}\r\n", n);
+    td_send(T, 0, head);
+    td_feed(T, 0, msg, n, 65536);
+    expect("\r\n", "b OK");
+    free(msg);
+    td_open(T, 1);
+    td_send(T, 1, "a LOGIN bob hunter2\r\n");
+    td_clear(T, 1);
+
+    /* the SEARCH, stepped by hand; a NOOP of session 1 in between */
+    const char *cmd = "s SEARCH BODY ZEBRA-NEEDLE\r\n";
+    uint8_t *p;
+    assert_true(imap_session_rx_space(&T->sess[0], &p) >= strlen(cmd));
+    memcpy(p, cmd, strlen(cmd));
+    imap_session_rx_commit(&T->sess[0], strlen(cmd));
+    for (;;) {
+        const uint8_t *q;
+        unsigned ev = imap_session_step(&T->sess[0], T->now);
+        size_t k;
+        steps++;
+        while ((k = imap_session_tx_data(&T->sess[0], &q)) > 0) {
+            memcpy(T->out[0] + T->out_len[0], q, k);
+            T->out_len[0] += k;
+            T->out[0][T->out_len[0]] = 0;
+            imap_session_tx_consume(&T->sess[0], k);
+        }
+        if (!(ev & IMAP_EV_BUSY))
+            break;
+        busy++;
+        if (steps == 2) {
+            assert_null(strstr(td_out(T, 0), "s OK"));
+            td_send(T, 1, "n NOOP\r\n");
+            assert_non_null(strstr(td_out(T, 1), "n OK"));
+        }
+        assert_true(steps < 1000);
+    }
+    /* 6 x 64 chunks of 2 KiB before the needle: at least 5 steps */
+    assert_true(busy >= 5);
+    assert_non_null(strstr(td_out(T, 0), "* SEARCH 2\r\ns OK"));
+    td_clear(T, 0);
+    /* a key before the body key is evaluated again each step; NOT, OR
+     * and a second body key keep their answers */
+    expect("t SEARCH SUBJECT big NOT BODY zebra-needlf\r\n", "* SEARCH 2\r\n");
+    expect("u SEARCH OR BODY nothere TEXT \"subject: big\"\r\n",
+           "* SEARCH 2\r\n");
+    expect("v SEARCH BODY zebra-needle BODY needle\r\n", "* SEARCH 2\r\n");
+    expect("w SEARCH BODY softbreak\r\n", "* SEARCH 1\r\n");
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -193,6 +261,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_binary, setup, teardown),
         cmocka_unit_test_setup_teardown(test_search, setup, teardown),
         cmocka_unit_test_setup_teardown(test_no_summary, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_search_slices, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
