@@ -163,6 +163,14 @@ void imap_append_start(imap_session_t *s, uint32_t mark, uint64_t n,
         refuse(s, "NO", "[TOOBIG] Message too large", nonsync, n, consumed);
         return;
     }
+    if (imap_summary_parser(s) == NULL) {
+        /* every structure parser is busy with another APPEND: hold this
+         * one before its "+", like a store short of room, until one ends */
+        store_rollback(st);
+        s->tag[0] = 0;
+        s->space_wait = true;
+        return;
+    }
     r = store_append_begin(st, &s->app, mb.id, (uint32_t)n, flags, kw, t, tz);
     if (r == STORE_EAGAIN) {
         /* space comes when the compaction pass under way ends: hold the
@@ -181,8 +189,8 @@ void imap_append_start(imap_session_t *s, uint32_t mark, uint64_t n,
         return;
     }
     s->app_validity = mb.uidvalidity;
-    /* the structure summary is made as the message streams in */
-    mime_parse_init(&s->u.app.mp, s->u.app.sum, sizeof s->u.app.sum);
+    /* the structure summary is made as the message streams in, by the
+     * parser slot taken above (it stays ours while s->app is active) */
     if (!nonsync)
         imap_out_str(s, "+ Ready for literal data\r\n");
     imap_framer_drop(s, consumed);
@@ -213,7 +221,7 @@ void imap_append_data(imap_session_t *s)
         if (w == 0)
             return;   /* the store wants a whole chunk: wait for more */
         s->budget--;
-        mime_parse_feed(&s->u.app.mp, s->in, (size_t)w);
+        mime_parse_feed(&s->srv->app[s->u.app.slot].mp, s->in, (size_t)w);
         imap_framer_drop(s, (uint32_t)w);
         s->app_rem -= (uint64_t)w;
     }
@@ -254,9 +262,10 @@ void imap_append_tail(imap_session_t *s, bool junk)
     r = store_append_finish(st, &s->app, &s->app_uid);
     if (r >= 0) {
         store_msg_t m;
-        uint32_t sl = mime_parse_finish(&s->u.app.mp);
+        imap_mime_slot_t *a = &s->srv->app[s->u.app.slot];
+        uint32_t sl = mime_parse_finish(&a->mp);
         if (sl > 0 && store_msg_get(st, mbox, s->app_uid, &m) >= 0)
-            r = store_msg_summary_set(st, &m, s->u.app.sum, sl);
+            r = store_msg_summary_set(st, &m, a->sum, sl);
     }
     if (r >= 0)
         r = store_commit(st);

@@ -327,14 +327,11 @@ static void item_name(imap_session_t *s, const imap_fitem_t *it)
 static void lit_header(imap_session_t *s, const imap_fitem_t *it,
                        uint32_t base, uint32_t total);
 
-/* The current message's structure summary, loaded once per message. */
-static bool need_summary(imap_session_t *s)
+/* The current message's structure summary (the server's buffer: asked
+ * for again after every pause, another session may have used it). */
+static const uint8_t *need_summary(imap_session_t *s, uint32_t *len)
 {
-    imap_fetch_t *f = &s->u.fetch;
-    if (!f->sum_ok)
-        f->sum_ok = imap_msg_summary(s, &f->msg, &f->mp, f->sum,
-                                     sizeof f->sum, &f->sum_len);
-    return f->sum_ok;
+    return imap_summary(s, &s->u.fetch.msg, len);
 }
 
 /* ---- BINARY: decoding on the fly ----------------------------------------- */
@@ -395,19 +392,19 @@ static bool bin_setup(imap_session_t *s, const imap_fitem_t *it, bool *unknown)
     imap_fetch_t *f = &s->u.fetch;
     mime_part_t pt, in;
     const char *v = NULL;
-    uint32_t vl = 0;
+    uint32_t vl = 0, sl;
     int cte;
+    const uint8_t *sum = need_summary(s, &sl);
 
     *unknown = false;
-    if (!need_summary(s) ||
-        !mime_section(f->sum, f->sum_len, it->path, it->npath, &pt, &in))
+    if (sum == NULL || !mime_section(sum, sl, it->path, it->npath, &pt, &in))
         return false;
     if (it->npath == 0) {   /* the whole message: nothing to decode */
         f->draw = 0;
         f->dend = f->msg.size;
         mime_dec_init(&f->dec, MIME_CTE_BINARY);
     } else {
-        cte = mime_part_field(f->sum, &pt, MIME_F_CTE, &v, &vl)
+        cte = mime_part_field(sum, &pt, MIME_F_CTE, &v, &vl)
                   ? mime_cte_of(v, vl) : MIME_CTE_7BIT;
         if (cte == MIME_CTE_UNKNOWN || (pt.kind != MIME_K_LEAF &&
             (cte == MIME_CTE_B64 || cte == MIME_CTE_QP))) {
@@ -432,7 +429,8 @@ static int item_start(imap_session_t *s, const imap_fitem_t *it)
 {
     imap_fetch_t *f = &s->u.fetch;
     const store_msg_t *m = &f->msg;
-    uint32_t base = 0, total = 0;
+    uint32_t base = 0, total = 0, sl;
+    const uint8_t *sum;
     char d[27];
 
     switch (it->kind) {
@@ -462,7 +460,7 @@ static int item_start(imap_session_t *s, const imap_fitem_t *it)
                         it->kind == IMAP_FI_BODY ? "BODY " :
                         it->kind == IMAP_FI_BODYSTRUCTURE ? "BODYSTRUCTURE " :
                         "BODY ");
-        if (!need_summary(s)) {
+        if (need_summary(s, &sl) == NULL) {
             imap_out_str(s, "NIL");
             f->failed = true;
             return 0;
@@ -497,8 +495,8 @@ static int item_start(imap_session_t *s, const imap_fitem_t *it)
     f->sec_he = m->hdr_size < m->size ? m->hdr_size : m->size;
     if (it->npath > 0) {
         mime_part_t pt, in;
-        if (!need_summary(s) ||
-            !mime_section(f->sum, f->sum_len, it->path, it->npath, &pt, &in)) {
+        if ((sum = need_summary(s, &sl)) == NULL ||
+            !mime_section(sum, sl, it->path, it->npath, &pt, &in)) {
             lit_header(s, it, 0, 0);   /* no such part: empty (as Dovecot) */
             return 0;
         }
@@ -560,8 +558,10 @@ static int render_step(imap_session_t *s, const imap_fitem_t *it)
 {
     imap_fetch_t *f = &s->u.fetch;
     mime_part_t root;
+    uint32_t sl;
+    const uint8_t *sum = need_summary(s, &sl);
 
-    if (!mime_part_at(f->sum, f->sum_len, MIME_SUM_HDR, &root)) {
+    if (sum == NULL || !mime_part_at(sum, sl, MIME_SUM_HDR, &root)) {
         f->in_render = false;
         imap_out_str(s, "NIL");
         return IMAP_R_DONE;
@@ -577,9 +577,9 @@ static int render_step(imap_session_t *s, const imap_fitem_t *it)
         cap -= IMAP_LINE_RESERVE / 2;
         mime_sink_t o = { d, cap, f->rpos, 0, 0 };
         if (it->kind == IMAP_FI_ENVELOPE)
-            total = mime_render_envelope(f->sum, f->sum_len, &root, &o);
+            total = mime_render_envelope(sum, sl, &root, &o);
         else
-            total = mime_render_body(f->sum, f->sum_len, &root,
+            total = mime_render_body(sum, sl, &root,
                                      it->kind == IMAP_FI_BODYSTRUCTURE, &o);
         imap_out_commit(s, o.w);
         f->rpos += o.w;
@@ -791,7 +791,6 @@ static int fetch_body(imap_session_t *s, const char *set, uint32_t setlen)
             f->in_msg = true;
             f->item = 0;
             f->add_flags = false;
-            f->sum_ok = false;
             if (f->want_seen && !s->readonly && !(f->msg.flags & STORE_F_SEEN)) {
                 uint64_t ms = 0;
                 bool needs = false;
@@ -960,7 +959,6 @@ int imap_cmd_fetch(imap_session_t *s, imap_parser_t *p)
     f->lit8 = false;
     f->unknown_cte = false;
     f->bin = false;
-    f->sum_ok = false;
     f->star = imap_star(s, s->uid);
     imap_own_begin(s);
     s->run = run_fetch;

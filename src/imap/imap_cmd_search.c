@@ -406,17 +406,6 @@ static bool line_date(imap_session_t *s, const imap_skey_t *k, char *line,
     return true;
 }
 
-static bool summary(imap_session_t *s, const store_msg_t *m)
-{
-    imap_search_t *q = &s->u.search;
-    if (!q->sum_ok || q->sum_uid != m->uid) {
-        q->sum_uid = m->uid;
-        q->sum_ok = imap_msg_summary(s, m, &q->mp, q->sum, sizeof q->sum,
-                                     &q->sum_len);
-    }
-    return q->sum_ok;
-}
-
 /* A part whose body BODY searches: text (or no Content-Type), with an
  * encoding we can decode. */
 static bool text_part(const uint8_t *sum, const mime_part_t *pt, int *cte,
@@ -493,8 +482,11 @@ static int body_scan(imap_session_t *s, const store_msg_t *m,
     imap_search_t *q = &s->u.search;
     mime_part_t pt;
     int r = 0, cte;
+    uint32_t sl;
+    /* the server's buffer: asked for again each step (see imap_summary) */
+    const uint8_t *sum = imap_summary(s, m, &sl);
 
-    if (!summary(s, m))
+    if (sum == NULL)
         return STORE_ECORRUPT;
     if (!q->scan_on || q->scan_key != ki) {
         q->scan_on = true;
@@ -502,8 +494,7 @@ static int body_scan(imap_session_t *s, const store_msg_t *m,
         q->scan_at = MIME_SUM_HDR;
         q->scan_phase = 0;
     }
-    while (q->scan_at < q->sum_len &&
-           mime_part_at(q->sum, q->sum_len, q->scan_at, &pt)) {
+    while (q->scan_at < sl && mime_part_at(sum, sl, q->scan_at, &pt)) {
         if (q->scan_phase == 0) {
             if (s->budget == 0)
                 return PENDING;
@@ -515,7 +506,7 @@ static int body_scan(imap_session_t *s, const store_msg_t *m,
             q->scan_phase = 1;
             q->scan_pos = pt.body_end;   /* nothing to scan */
             if (pt.kind == MIME_K_LEAF &&
-                text_part(q->sum, &pt, &cte, &q->scan_latin1)) {
+                text_part(sum, &pt, &cte, &q->scan_latin1)) {
                 q->scan_pos = pt.body_off;
                 mime_dec_init(&q->scan_dec, cte);
                 mime_match_init(&q->scan_mm, (const uint8_t *)k->str, k->slen);
@@ -680,7 +671,6 @@ int imap_cmd_search(imap_session_t *s, imap_parser_t *p)
     uint32_t wl;
 
     memset(q, 0, offsetof(imap_search_t, keys));
-    q->sum_ok = false;
     q->nkeys = 0;
     q->cur = 0;
     q->started = false;

@@ -192,11 +192,15 @@ void imap_own_begin(imap_session_t *s);
 void imap_own_slice(imap_session_t *s);
 void imap_own_note(imap_session_t *s, uint64_t modseq);
 void imap_own_end(imap_session_t *s);
-/* The structure summary of message m into buf (from the store, or parsed
- * from the message when it has none); false when it cannot be had. */
-bool imap_msg_summary(imap_session_t *s, const store_msg_t *m,
-                      mime_parser_t *mp, uint8_t *buf, uint32_t cap,
-                      uint32_t *len);
+/* The structure summary of message m (from the store, or parsed from the
+ * message when it has none) in the server's shared buffer: loaded unless
+ * s was the last to load this one.  Valid until s's next step; NULL when
+ * it cannot be had. */
+const uint8_t *imap_summary(imap_session_t *s, const store_msg_t *m,
+                            uint32_t *len);
+/* APPEND: a free parser slot of the server for s (mime_parse_init done),
+ * or NULL when every one is in use. */
+imap_mime_slot_t *imap_summary_parser(imap_session_t *s);
 /* Message reading helpers for SEARCH and FETCH. */
 bool imap_msg_is_recent(imap_session_t *s, const store_msg_t *m);
 

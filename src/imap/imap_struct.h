@@ -11,11 +11,27 @@
 #define IMAP_SECTION_PATH_MAX 8    /* numbers in a section part (1.2.3...) */
 #define IMAP_HF_NAMES_MAX 16   /* field names in one HEADER.FIELDS list */
 
+/* A structure summary and the parser that makes one: the server owns
+ * them, not each session (imap_summary.c).  FETCH and SEARCH need the
+ * summary only while they work on one message, so one serves them all
+ * (a session whose summary another one replaced loads it again); an
+ * APPEND keeps one for as long as its literal streams in. */
+typedef struct imap_mime_slot {
+    imap_session_t *owner;         /* who loaded (or is parsing) it */
+    uint64_t addr;                 /* read slot: the message's data address */
+    bool valid;                    /* read slot: sum holds that summary */
+    uint32_t len;
+    mime_parser_t mp;
+    uint8_t sum[IMAP_MIME_SUMMARY_MAX];
+} imap_mime_slot_t;
+
 struct imap_server {
     store_t *store;
     imap_config_t cfg;
     imap_session_t *sessions;      /* intrusive list of open sessions */
     bool maint_err;                /* the last store_maintain failed */
+    imap_mime_slot_t rd;           /* FETCH and SEARCH */
+    imap_mime_slot_t app[IMAP_MIME_PARSERS];   /* APPENDs being parsed */
 };
 
 /* One FETCH attribute or body section. */
@@ -69,8 +85,6 @@ typedef struct imap_fetch {
     /* structure (imap_fetch_mime.c) */
     bool in_render;                /* ENVELOPE/BODYSTRUCTURE being written */
     uint32_t rpos;                 /* its bytes already written */
-    bool sum_ok;                   /* sum holds the current message's */
-    uint32_t sum_len;
     uint32_t sec_hs, sec_he;       /* header range of the current section */
     bool bin;                      /* the literal is decoded (BINARY) */
     bool unknown_cte;              /* some BINARY part could not be decoded */
@@ -78,14 +92,11 @@ typedef struct imap_fetch {
     mime_dec_t dec;
     uint32_t draw, dend;           /* raw range being decoded */
     uint32_t dvpos;                /* decoded bytes produced */
-    mime_parser_t mp;              /* summary of a message stored without */
-    uint8_t sum[IMAP_MIME_SUMMARY_MAX];
 } imap_fetch_t;
 
-/* APPEND: the structure parser the message streams through. */
+/* APPEND: the server's structure parser the message streams through. */
 typedef struct imap_appcmd {
-    mime_parser_t mp;
-    uint8_t sum[IMAP_MIME_SUMMARY_MAX];
+    uint8_t slot;                  /* index in srv->app */
 } imap_appcmd_t;
 
 typedef struct imap_skey {
@@ -120,10 +131,6 @@ typedef struct imap_search {
     uint32_t scan_pos;             /* next raw body byte */
     mime_dec_t scan_dec;
     mime_match_t scan_mm;          /* its matcher (mm serves header keys) */
-    bool sum_ok;                   /* sum is the summary of sum_uid */
-    uint32_t sum_uid, sum_len;
-    mime_parser_t mp;
-    uint8_t sum[IMAP_MIME_SUMMARY_MAX];
 } imap_search_t;
 
 typedef struct imap_storecmd {

@@ -37,6 +37,12 @@
 #ifndef IMAP_MIME_FIELD_MAX
 #define IMAP_MIME_FIELD_MAX 512      /* bytes of one unfolded header field */
 #endif
+/* APPENDs whose structure is parsed at the same time, server-wide (each
+ * holds a parser and a summary buffer while its literal streams in); one
+ * more APPEND is held before its "+" until one ends. */
+#ifndef IMAP_MIME_PARSERS
+#define IMAP_MIME_PARSERS 2
+#endif
 #define MIME_BOUNDARY_MAX 76
 
 /* Summary layout (little-endian), see mime_parse.c. */

@@ -154,6 +154,17 @@ bool mime_match_feed(mime_match_t *m, const uint8_t *in, uint32_t n)
     uint8_t t[4];
     for (uint32_t i = 0; i < n && !m->found; i++) {
         uint8_t c = in[i];
+        if (m->have == 0 && m->ncarry == 0 && m->nlen > 0) {
+            /* nothing matched: pass over the ASCII bytes that cannot
+             * start the needle (ASCII folds to ASCII) without the KMP
+             * step, which made a body search cost ~10 ns a byte */
+            uint8_t first = m->needle[0];
+            while (c < 0x80 && (c >= 'A' && c <= 'Z' ? c + 32 : c) != first) {
+                if (++i == n)
+                    return false;
+                c = in[i];
+            }
+        }
         if (m->ncarry == 0) {
             if (c < 0x80) {
                 c = (uint8_t)mime_fold_cp(c);

@@ -54,6 +54,39 @@ static void expect(const char *text, const char *want)
     td_clear(T, 0);
 }
 
+/* One step of session i, its output collected; returns the step's events. */
+static unsigned step1(int i)
+{
+    const uint8_t *q;
+    size_t k;
+    unsigned ev = imap_session_step(&T->sess[i], T->now);
+    while ((k = imap_session_tx_data(&T->sess[i], &q)) > 0) {
+        assert_true(T->out_len[i] + k <= TD_OUT_MAX);
+        memcpy(T->out[i] + T->out_len[i], q, k);
+        T->out_len[i] += k;
+        T->out[i][T->out_len[i]] = 0;
+        imap_session_tx_consume(&T->sess[i], k);
+    }
+    return ev;
+}
+
+static char *dup(const char *t)
+{
+    char *c = malloc(strlen(t) + 1);
+    assert_non_null(c);
+    memcpy(c, t, strlen(t) + 1);
+    return c;
+}
+
+/* Puts a command in session i's input without stepping it. */
+static void put(int i, const char *cmd)
+{
+    uint8_t *p;
+    assert_true(imap_session_rx_space(&T->sess[i], &p) >= strlen(cmd));
+    memcpy(p, cmd, strlen(cmd));
+    imap_session_rx_commit(&T->sess[i], strlen(cmd));
+}
+
 static int setup(void **st)
 {
     char head[64];
@@ -214,22 +247,10 @@ static void test_search_slices(void **st)
     td_clear(T, 1);
 
     /* the SEARCH, stepped by hand; a NOOP of session 1 in between */
-    const char *cmd = "s SEARCH BODY ZEBRA-NEEDLE\r\n";
-    uint8_t *p;
-    assert_true(imap_session_rx_space(&T->sess[0], &p) >= strlen(cmd));
-    memcpy(p, cmd, strlen(cmd));
-    imap_session_rx_commit(&T->sess[0], strlen(cmd));
+    put(0, "s SEARCH BODY ZEBRA-NEEDLE\r\n");
     for (;;) {
-        const uint8_t *q;
-        unsigned ev = imap_session_step(&T->sess[0], T->now);
-        size_t k;
+        unsigned ev = step1(0);
         steps++;
-        while ((k = imap_session_tx_data(&T->sess[0], &q)) > 0) {
-            memcpy(T->out[0] + T->out_len[0], q, k);
-            T->out_len[0] += k;
-            T->out[0][T->out_len[0]] = 0;
-            imap_session_tx_consume(&T->sess[0], k);
-        }
         if (!(ev & IMAP_EV_BUSY))
             break;
         busy++;
@@ -253,6 +274,99 @@ static void test_search_slices(void **st)
     expect("w SEARCH BODY softbreak\r\n", "* SEARCH 1\r\n");
 }
 
+/* The summary buffer and the APPEND parsers are the server's: three
+ * APPENDs at once with two parsers (the third waits for its "+"), and a
+ * BODYSTRUCTURE larger than the output buffer written over several steps
+ * while another session's FETCH takes the buffer in between. */
+static void test_shared_summary(void **st)
+{
+    char head[64], *one, *two;
+    size_t n = strlen(MSG), half = n / 2;
+    (void)st;
+    for (int i = 1; i < 3; i++) {
+        td_open(T, i);
+        td_send(T, i, "a LOGIN alice secret\r\nb SELECT INBOX\r\n");
+        td_clear(T, i);
+    }
+    snprintf(head, sizeof head, "p APPEND INBOX {%zu}\r\n", n);
+    for (int i = 0; i < 3; i++)
+        td_send(T, i, head);
+    assert_non_null(strstr(td_out(T, 0), "+ "));
+    assert_non_null(strstr(td_out(T, 1), "+ "));
+    assert_null(strstr(td_out(T, 2), "+ "));     /* held: no parser free */
+    td_feed(T, 0, MSG, half, 5);                  /* two parses interleaved */
+    td_feed(T, 1, MSG, half, 3);
+    td_feed(T, 0, MSG + half, n - half, 5);
+    td_run(T, 2);
+    assert_null(strstr(td_out(T, 2), "+ "));
+    expect("\r\n", "p OK");                     /* session 0's ends */
+    td_run(T, 2);
+    assert_non_null(strstr(td_out(T, 2), "+ "));  /* its parser is free */
+    td_feed(T, 2, MSG, n, 11);
+    td_feed(T, 1, MSG + half, n - half, 3);
+    td_send(T, 1, "\r\n");
+    td_send(T, 2, "\r\n");
+    assert_non_null(strstr(td_out(T, 1), "p OK"));
+    assert_non_null(strstr(td_out(T, 2), "p OK"));
+    td_clear(T, 1);
+    td_clear(T, 2);
+    /* every copy has the structure of the first */
+    expect("q NOOP\r\n", "q OK");
+    td_send(T, 0, "r FETCH 1:4 BODYSTRUCTURE\r\n");
+    one = dup(strstr(td_out(T, 0), "* 1 FETCH (") + 11);
+    *strstr(one, "\r\n") = 0;
+    for (int k = 2; k <= 4; k++) {
+        char tag[32];
+        snprintf(tag, sizeof tag, "* %d FETCH (", k);
+        assert_non_null(strstr(td_out(T, 0), tag));
+        assert_memory_equal(strstr(td_out(T, 0), tag) + strlen(tag), one,
+                            strlen(one));
+    }
+    free(one);
+    td_clear(T, 0);
+
+    /* a message of 300 parts: its BODYSTRUCTURE is larger than the
+     * output buffer */
+    size_t cap = 300 * 80 + 256, l = 0;
+    char *big = malloc(cap);
+    l += (size_t)snprintf(big + l, cap - l,
+                          "Subject: parts\r\nContent-Type: multipart/mixed; "
+                          "boundary=\"B\"\r\n\r\n");
+    for (int k = 0; k < 300; k++)
+        l += (size_t)snprintf(big + l, cap - l, "--B\r\nContent-Type: text/"
+                              "plain; name=\"p%03d.txt\"\r\n\r\nx\r\n", k);
+    l += (size_t)snprintf(big + l, cap - l, "--B--\r\n");
+    snprintf(head, sizeof head, "b APPEND INBOX {%zu+}\r\n", l);
+    td_send(T, 0, head);
+    td_feed(T, 0, big, l, 4096);
+    expect("\r\n", "b OK");
+    free(big);
+    td_send(T, 0, "c FETCH 5 BODYSTRUCTURE\r\n");
+    assert_true(strlen(td_out(T, 0)) > IMAP_OUTBUF_SIZE);
+    one = dup(td_out(T, 0));
+    td_clear(T, 0);
+    td_send(T, 1, "d NOOP\r\n");
+    td_clear(T, 1);
+    put(0, "c FETCH 5 BODYSTRUCTURE\r\n");
+    unsigned steps = 0;
+    while (strstr(td_out(T, 0), "c OK") == NULL) {
+        /* step session 0 with its output left undrained: it pauses */
+        imap_session_step(&T->sess[0], T->now);
+        steps++;
+        /* session 1 loads message 1's summary into the shared buffer */
+        td_send(T, 1, "e FETCH 1 BODYSTRUCTURE\r\n");
+        assert_non_null(strstr(td_out(T, 1), "e OK"));
+        td_clear(T, 1);
+        step1(0);
+        assert_true(steps < 100);
+    }
+    assert_true(steps >= 2);
+    two = dup(td_out(T, 0));
+    assert_string_equal(one, two);
+    free(one);
+    free(two);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -262,6 +376,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_search, setup, teardown),
         cmocka_unit_test_setup_teardown(test_no_summary, setup, teardown),
         cmocka_unit_test_setup_teardown(test_search_slices, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_shared_summary, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
