@@ -74,6 +74,12 @@
 #ifndef IMAP_SEARCH_DEPTH_MAX
 #define IMAP_SEARCH_DEPTH_MAX 8
 #endif
+/* Bytes SEARCH reads (and decodes) at a time from a message; three
+ * buffers of it are shared by every session (the loop is single-threaded).
+ * At most STORE_DATA_CHUNK is used. */
+#ifndef IMAP_SEARCH_BLOCK
+#define IMAP_SEARCH_BLOCK 2048
+#endif
 
 /* ---- Time -------------------------------------------------------------- */
 

@@ -13,6 +13,8 @@
 #define IMAP_OUTBUF_SIZE  3072
 /* Search keys in one SEARCH (mail clients send a handful). */
 #define IMAP_SEARCH_KEYS_MAX 16
+/* SEARCH reads bodies 1 KiB at a time (three shared buffers). */
+#define IMAP_SEARCH_BLOCK 1024
 
 /* No static TLS heap: the firmware hands the TLS layer the board's heap
  * region (mps2_an385.ld, 128 KiB: four sessions with full 16 KiB input
