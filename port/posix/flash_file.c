@@ -13,6 +13,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <stddef.h>
 #include <string.h>
 #include <sys/file.h>
 #include <sys/stat.h>
@@ -237,6 +238,15 @@ static int ff_sync(void *ctx)
     return fdatasync(f->fd) == 0 ? 0 : -1;
 }
 
+/* Everything but the cache windows' bytes (64 KiB nobody has read yet). */
+static void clear(flash_file_t *f)
+{
+    memset(f, 0, offsetof(flash_file_t, rc));
+    for (unsigned i = 0; i < FLASH_FILE_RC_N; i++)
+        f->rc[i].valid = false;
+    f->fd = -1;
+}
+
 static void attach(flash_file_t *f, const flash_geometry_t *geo)
 {
     flash_medium_t m = { ff_read, ff_write, ff_sync, f };
@@ -258,8 +268,7 @@ int flash_file_create(flash_file_t *f, const char *path,
                       const flash_geometry_t *geo)
 {
     uint8_t hdr[64];
-    memset(f, 0, sizeof(*f));
-    f->fd = -1;
+    clear(f);
     if (!geometry_ok(geo)) {
         errno = EINVAL;
         return FLASH_EINVAL;
@@ -297,8 +306,7 @@ int flash_file_open(flash_file_t *f, const char *path)
     flash_geometry_t geo;
     struct stat sb;
 
-    memset(f, 0, sizeof(*f));
-    f->fd = -1;
+    clear(f);
     int fd = open(path, O_RDWR | O_CLOEXEC);
     if (fd < 0)
         return FLASH_EIO;

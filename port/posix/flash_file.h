@@ -24,10 +24,10 @@ typedef struct flash_file_win {
 
 typedef struct flash_file {
     int fd;
-    flash_file_win_t rc[FLASH_FILE_RC_N];   /* read cache (flash_file.c) */
-    uint32_t rc_clock;
     flash_sim_t sim;   /* rule checking over the file medium */
     flash_dev_t dev;   /* what the store is given */
+    uint32_t rc_clock;
+    flash_file_win_t rc[FLASH_FILE_RC_N];   /* read cache (flash_file.c) */
 } flash_file_t;
 
 /* Creates (or truncates) path as an erased device of geo->size bytes. */

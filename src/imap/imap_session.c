@@ -21,7 +21,12 @@ store_t *imap_store(imap_session_t *s) { return s->srv->store; }
 void imap_server_init(imap_server_t *srv, store_t *store,
                       const imap_config_t *cfg)
 {
-    memset(srv, 0, sizeof *srv);
+    /* the summary buffers stay untouched until a message needs them */
+    memset(srv, 0, offsetof(imap_server_t, rd));
+    srv->rd.valid = false;
+    srv->rd.owner = NULL;
+    for (unsigned i = 0; i < IMAP_MIME_PARSERS; i++)
+        srv->app[i].owner = NULL;
     srv->store = store;
     /* a cooperative loop never waits for a whole compaction pass: the
      * store answers STORE_EAGAIN and the command is held instead */

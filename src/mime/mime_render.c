@@ -12,12 +12,24 @@
 
 /* ---- sink ----------------------------------------------------------------- */
 
+/* Bytes [vpos, vpos + n) of the text: the part inside the window
+ * [skip, skip + cap) is copied in one piece. */
 void mime_sink_put(mime_sink_t *o, const void *p, uint32_t n)
 {
-    const uint8_t *b = p;
-    for (uint32_t i = 0; i < n; i++, o->vpos++)
-        if (o->vpos >= o->skip && o->w < o->cap)
-            o->dst[o->w++] = b[i];
+    uint32_t from = 0, k;
+    if (o->vpos < o->skip) {
+        if (o->skip - o->vpos >= n) {
+            o->vpos += n;
+            return;
+        }
+        from = o->skip - o->vpos;
+    }
+    k = n - from;
+    if (k > o->cap - o->w)
+        k = o->cap - o->w;
+    memcpy(o->dst + o->w, (const uint8_t *)p + from, k);
+    o->w += k;
+    o->vpos += n;
 }
 
 void mime_sink_str(mime_sink_t *o, const char *s)
@@ -55,16 +67,19 @@ void mime_sink_nstring(mime_sink_t *o, const char *v, uint32_t vl)
         mime_sink_str(o, "{");
         mime_sink_u32(o, n);
         mime_sink_str(o, "}\r\n");
-        for (uint32_t i = 0; i < vl; i++)
-            mime_sink_put(o, v[i] == '\n' ? " " : v + i, 1);
+        for (uint32_t i = 0, run = 0; i <= vl; i++) {
+            if (i < vl && v[i] != '\n')
+                continue;
+            mime_sink_put(o, v + run, i - run);
+            if (i < vl)
+                mime_sink_put(o, " ", 1);
+            run = i + 1;
+        }
         return;
     }
+    /* no '"' or '\\' here (those make a literal): the value as it is */
     mime_sink_put(o, "\"", 1);
-    for (uint32_t i = 0; i < vl; i++) {
-        if (v[i] == '"' || v[i] == '\\')
-            mime_sink_put(o, "\\", 1);
-        mime_sink_put(o, v + i, 1);
-    }
+    mime_sink_put(o, v, vl);
     mime_sink_put(o, "\"", 1);
 }
 
