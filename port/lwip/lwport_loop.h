@@ -1,31 +1,24 @@
 /*
- * lwport_loop.h - the daemon's event loop on lwIP's socket API: one
- * application thread, lwip_poll(), a fixed table of IMAP_MAX_SESSIONS
- * sessions, non-blocking sockets.  posix_loop.c's twin.
+ * lwport_loop.h - the daemon's event loop on lwIP's socket API: the shared
+ * loop (port/common/port_loop.h: one application thread, a fixed table of
+ * IMAP_MAX_SESSIONS sessions, non-blocking sockets) run with
+ * port_loop_run(&lwport_loop_net, ...), lwip_poll() as its wait.
  */
 #ifndef LWPORT_LOOP_H
 #define LWPORT_LOOP_H
 
-#include <stddef.h>
-
-#include "imap/imap.h"
+#include "port_loop.h"
 
 /* Listening sockets one daemon serves at most. */
 #define LWPORT_LISTEN_MAX 4
 
-/* Installs the signal handlers (SIGTERM/SIGINT set a flag, SIGPIPE is
- * ignored) and empties the session table.  Call it before starting lwIP's
- * threads (they start with every signal blocked) and before announcing the
- * listeners.  0 or -1. */
+/* lwIP's sockets for port_loop_run(): listening sockets come from
+ * lwport_stack_listen. */
+extern const port_net_t lwport_loop_net;
+
+/* Installs the signal handlers: SIGTERM/SIGINT stop port_loop_run, SIGPIPE
+ * is ignored.  Call it before starting lwIP's threads (they start with
+ * every signal blocked) and before announcing the listeners.  0 or -1. */
 int lwport_loop_init(void);
-
-/* Serves the listening lwIP sockets until SIGTERM or SIGINT; then every
- * session gets BYE, its output is flushed (a few seconds at most) and it is
- * closed.  Returns 0 after a signal, -1 on a fatal error (logged). */
-int lwport_loop_run(imap_server_t *srv, const int *listen_fds, size_t nlisten);
-
-/* Marks a listening socket as implicit TLS (the 993 convention): its
- * connections open with imap_session_open_tls().  Before lwport_loop_run. */
-void lwport_loop_tls_listener(int fd);
 
 #endif

@@ -1,11 +1,7 @@
 /*
- * posix_loop.c - poll() loop driving the sans-I/O engine over TCP sockets.
- *
- * Per round: build the poll set from what each session wants (input only
- * while it has rx space, output while it has tx data), wait at most until
- * the earliest session deadline (0 while a session is busy), then for each
- * session: recv, step, send, a few times while that makes progress.  The
- * engine bounds the work of one step, so one client never stalls the rest.
+ * posix_loop.c - the shared loop (port/common/port_loop.c) on the kernel's
+ * sockets: port/common/port_sock.h compiled against them, accept4() of
+ * non-blocking sockets, and ppoll() as the wait.
  *
  * SIGTERM/SIGINT are blocked except inside ppoll(), so a signal can never
  * slip in between the flag check and the wait.
@@ -16,418 +12,66 @@
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <poll.h>
-#include <signal.h>
-#include <stdbool.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "posix_net.h"
+#include "posix_signal.h"
 #include "posix_sys.h"
 
-#define LOOP_ROUNDS_PER_WAKE 8       /* recv/step/send rounds per session */
-#define LOOP_ACCEPTS_PER_WAKE 16
-#define LOOP_CLOSE_LINGER_MS 5000    /* flushing a closing session, at most */
-#define LOOP_STOP_LINGER_MS 3000     /* flushing BYEs at shutdown, at most */
-#define LOOP_ACCEPT_PAUSE_MS 200     /* after EMFILE and friends */
-#define LOOP_DRAIN_MS 2000           /* lingering close, at most */
-#define LOOP_STOP_DRAIN_MS 250       /* the same while the server stops */
+_Static_assert(POSIX_LISTEN_MAX <= PORT_LISTEN_MAX, "listener table");
+_Static_assert(POSIX_ADDR_STR <= PORT_PEER_STR, "peer address");
 
-typedef struct posix_conn {
-    int fd;              /* -1: slot free */
-    int pidx;            /* index in the poll set this round, -1: none */
-    bool eof;            /* the peer's end of input was delivered */
-    bool closing;        /* step said CLOSE: flush, then close */
-    bool kick;           /* step again without waiting for I/O */
-    uint64_t close_by;   /* closing: give up flushing at this time */
-    bool released;       /* imap_session_close() done: only the fd is left */
-    bool draining;       /* lingering close: output shut, input discarded */
-} posix_conn_t;
-
-static imap_session_t loop_sessions[IMAP_MAX_SESSIONS];
-static posix_conn_t loop_conns[IMAP_MAX_SESSIONS];
-static struct pollfd loop_pfds[POSIX_LISTEN_MAX + IMAP_MAX_SESSIONS];
-static int loop_tls_fds[POSIX_LISTEN_MAX];
-static size_t loop_ntls;
-static volatile sig_atomic_t loop_signal;
 static sigset_t loop_wait_mask;    /* the mask inside ppoll(): signals open */
-static bool loop_ready;
-static uint64_t loop_drain_ms = LOOP_DRAIN_MS;
 
-static void loop_on_signal(int sig)
+static int sock_accept(int lfd, char *peer)
 {
-    loop_signal = sig;
-}
-
-static int loop_signals(sigset_t *wait_mask)
-{
-    struct sigaction sa;
-    sigset_t block;
-
-    memset(&sa, 0, sizeof(sa));
-    sa.sa_handler = SIG_IGN;
-    sigaction(SIGPIPE, &sa, NULL);
-    sa.sa_handler = loop_on_signal;
-    sigemptyset(&sa.sa_mask);
-    if (sigaction(SIGTERM, &sa, NULL) || sigaction(SIGINT, &sa, NULL))
-        return -1;
-    sigemptyset(&block);
-    sigaddset(&block, SIGTERM);
-    sigaddset(&block, SIGINT);
-    if (sigprocmask(SIG_BLOCK, &block, wait_mask) != 0)
-        return -1;
-    sigdelset(wait_mask, SIGTERM);
-    sigdelset(wait_mask, SIGINT);
-    return 0;
-}
-
-static void conn_close(posix_conn_t *c, imap_session_t *s)
-{
-    if (!c->released)
-        imap_session_close(s);
-    close(c->fd);
-    c->fd = -1;
-    c->pidx = -1;
-}
-
-/* Everything sent: release the session, then close.  If the peer may still
- * be sending (pipelined commands after LOGOUT), closing with unread input
- * makes the kernel send a reset, and some TCP stacks then drop the BYE and
- * the tagged OK they already received; so shut our side first and discard
- * input until the peer closes too (a lingering close). */
-static void conn_finish(posix_conn_t *c, imap_session_t *s, uint64_t now)
-{
-    imap_session_close(s);
-    c->released = true;
-    if (c->eof || shutdown(c->fd, SHUT_WR) != 0) {
-        conn_close(c, s);
-        return;
-    }
-    c->draining = true;
-    c->close_by = now + loop_drain_ms;
-}
-
-/* A lingering close: read and drop until EOF, an error or the time limit. */
-static void conn_drain(posix_conn_t *c, imap_session_t *s, uint64_t now)
-{
-    static uint8_t scratch[4096];
-    for (int k = 0; k < LOOP_ROUNDS_PER_WAKE; k++) {
-        ssize_t n = recv(c->fd, scratch, sizeof(scratch), MSG_DONTWAIT);
-        if (n > 0)
-            continue;
-        if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR))
-            break;
-        conn_close(c, s);          /* EOF or a real error: done */
-        return;
-    }
-    if (now >= c->close_by)
-        conn_close(c, s);
-}
-
-static bool tx_pending(imap_session_t *s)
-{
-    const uint8_t *q;
-    return imap_session_tx_data(s, &q) > 0;
-}
-
-/* Receives what fits; returns bytes received, 0 if nothing. */
-static size_t conn_recv(posix_conn_t *c, imap_session_t *s)
-{
-    uint8_t *p;
-    size_t space;
-
-    if (c->eof || (space = imap_session_rx_space(s, &p)) == 0)
-        return 0;
-    ssize_t n;
-    do
-        n = recv(c->fd, p, space, 0);
-    while (n < 0 && errno == EINTR);
-    if (n > 0) {
-        imap_session_rx_commit(s, (size_t)n);
-        return (size_t)n;
-    }
-    if (n == 0 || (errno != EAGAIN && errno != EWOULDBLOCK)) {
-        c->eof = true;   /* closed or broken: the engine decides what now */
-        imap_session_rx_eof(s);
-        c->kick = true;
-    }
-    return 0;
-}
-
-/* Sends what the socket takes; returns bytes sent, or -1 if it broke. */
-static long conn_send(posix_conn_t *c, imap_session_t *s)
-{
-    const uint8_t *q;
-    size_t avail;
-    long total = 0;
-
-    while ((avail = imap_session_tx_data(s, &q)) > 0) {
-        ssize_t n = send(c->fd, q, avail, MSG_NOSIGNAL | MSG_DONTWAIT);
-        if (n < 0 && errno == EINTR)
-            continue;
-        if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
-            break;
-        if (n < 0)
-            return -1;
-        imap_session_tx_consume(s, (size_t)n);
-        total += n;
-    }
-    return total;
-}
-
-/* One session's turn: a few rounds of recv, step, send while they make
- * progress.  Returns false when the connection was closed. */
-static bool conn_service(posix_conn_t *c, imap_session_t *s, short revents,
-                         uint64_t now)
-{
-    bool input = (revents & (POLLIN | POLLHUP | POLLERR)) != 0;
-    bool due = now >= imap_session_deadline(s);
-
-    if (!(input || due || c->kick || (revents & POLLOUT) || c->closing))
-        return true;
-    for (int round = 0; round < LOOP_ROUNDS_PER_WAKE; round++) {
-        size_t got = input ? conn_recv(c, s) : 0;
-        bool stepped = false;
-        if (got > 0 || c->kick || due || round == 0) {
-            unsigned ev = imap_session_step(s, now);
-            stepped = true;
-            c->kick = (ev & IMAP_EV_BUSY) != 0;
-            if ((ev & IMAP_EV_CLOSE) && !c->closing) {
-                c->closing = true;
-                c->close_by = now + LOOP_CLOSE_LINGER_MS;
-            }
-        }
-        long sent = conn_send(c, s);
-        if (sent < 0) {          /* peer gone: nothing more can reach it */
-            conn_close(c, s);
-            return false;
-        }
-        if (sent > 0)
-            c->kick = true;      /* room again: the engine may have more */
-        if (c->closing && !tx_pending(s)) {
-            conn_finish(c, s, now);
-            return false;
-        }
-        due = false;
-        if (!(got > 0 || sent > 0 || (stepped && c->kick)))
-            break;
-    }
-    if (c->closing && now >= c->close_by) {
-        conn_close(c, s);
-        return false;
-    }
-    return true;
-}
-
-void posix_loop_tls_listener(int fd)
-{
-    if (loop_ntls < POSIX_LISTEN_MAX)
-        loop_tls_fds[loop_ntls++] = fd;
-}
-
-static bool loop_is_tls(int lfd)
-{
-    for (size_t i = 0; i < loop_ntls; i++)
-        if (loop_tls_fds[i] == lfd)
-            return true;
-    return false;
-}
-
-static void loop_accept(imap_server_t *srv, int lfd, uint64_t now,
-                        uint64_t *pause_until)
-{
-    for (int k = 0; k < LOOP_ACCEPTS_PER_WAKE; k++) {
+    for (;;) {
         struct sockaddr_storage ss;
         socklen_t len = sizeof(ss);
-        char peer[POSIX_ADDR_STR];
         int fd = accept4(lfd, (struct sockaddr *)&ss, &len,
                          SOCK_NONBLOCK | SOCK_CLOEXEC);
-        if (fd < 0) {
-            if (errno == EINTR || errno == ECONNABORTED)
-                continue;
-            if (errno != EAGAIN && errno != EWOULDBLOCK) {
-                posix_logf(IMAP_LOG_WARN, "accept: %s", strerror(errno));
-                *pause_until = now + LOOP_ACCEPT_PAUSE_MS;
-            }
-            return;
+        if (fd >= 0) {
+            int one = 1;
+            setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+            posix_addr_str((struct sockaddr *)&ss, peer, PORT_PEER_STR);
+            return fd;
         }
-        posix_addr_str((struct sockaddr *)&ss, peer, sizeof(peer));
-        int slot = -1;
-        for (int i = 0; i < IMAP_MAX_SESSIONS; i++)
-            if (loop_conns[i].fd < 0) {
-                slot = i;
-                break;
-            }
-        if (slot < 0) {
-            char bye[256];
-            size_t n = imap_server_busy_bye(bye, sizeof(bye));
-            if (!loop_is_tls(lfd))   /* a TLS client cannot read it */
-                (void)!send(fd, bye, n, MSG_NOSIGNAL | MSG_DONTWAIT);
-            close(fd);
-            posix_logf(IMAP_LOG_WARN, "%s: refused, all %d sessions in use",
-                       peer, IMAP_MAX_SESSIONS);
+        if (errno == EINTR || errno == ECONNABORTED)
             continue;
-        }
-        int one = 1;
-        setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
-        posix_conn_t *c = &loop_conns[slot];
-        memset(c, 0, sizeof(*c));
-        c->fd = fd;
-        c->pidx = -1;
-        c->kick = true;          /* the greeting is waiting */
-        if (loop_is_tls(lfd))
-            imap_session_open_tls(srv, &loop_sessions[slot], now, peer);
-        else
-            imap_session_open(srv, &loop_sessions[slot], now, peer);
+        if (errno == EAGAIN || errno == EWOULDBLOCK)
+            return PORT_IO_AGAIN;
+        posix_logf(IMAP_LOG_WARN, "accept: %s", strerror(errno));
+        return PORT_IO_PAUSE;    /* EMFILE and friends */
     }
 }
 
-static int loop_live(void)
+static int sock_poll(struct pollfd *pfds, size_t n, uint64_t ms)
 {
-    int n = 0;
-    for (int i = 0; i < IMAP_MAX_SESSIONS; i++)
-        n += loop_conns[i].fd >= 0;
-    return n;
+    struct timespec ts, *tsp = NULL;
+    if (ms != UINT64_MAX) {
+        ts.tv_sec = (time_t)(ms / 1000);
+        ts.tv_nsec = (long)(ms % 1000) * 1000000L;
+        tsp = &ts;
+    }
+    int rc = ppoll(pfds, (nfds_t)n, tsp, &loop_wait_mask);
+    if (rc < 0 && errno == EINTR)
+        return PORT_IO_AGAIN;       /* a signal: the loop looks at it */
+    if (rc < 0) {
+        posix_logf(IMAP_LOG_ERR, "poll: %s", strerror(errno));
+        return PORT_IO_ERR;
+    }
+    return rc;
 }
 
-static void loop_stop_sessions(uint64_t now)
-{
-    /* Stopping: clients that keep their end open after BYE get less time. */
-    loop_drain_ms = LOOP_STOP_DRAIN_MS;
-    for (int i = 0; i < IMAP_MAX_SESSIONS; i++)
-        if (loop_conns[i].draining && loop_conns[i].close_by > now + loop_drain_ms)
-            loop_conns[i].close_by = now + loop_drain_ms;
-    for (int i = 0; i < IMAP_MAX_SESSIONS; i++)
-        if (loop_conns[i].fd >= 0 && !loop_conns[i].released) {
-            imap_session_shutdown(&loop_sessions[i], "server shutting down");
-            loop_conns[i].kick = true;
-        }
-}
+#define PORT_SOCK_NET posix_loop_net
+#define PORT_SOCK(f) f
+#define PORT_SOCK_SEND_FLAGS (MSG_NOSIGNAL | MSG_DONTWAIT)
+#include "port_sock.h"   /* the rest of port_net_t */
 
 int posix_loop_init(void)
 {
-    for (int i = 0; i < IMAP_MAX_SESSIONS; i++)
-        loop_conns[i].fd = -1;
-    if (loop_signals(&loop_wait_mask) != 0) {
-        posix_logf(IMAP_LOG_ERR, "signals: %s", strerror(errno));
-        return -1;
-    }
-    loop_ready = true;
-    return 0;
-}
-
-int posix_loop_run(imap_server_t *srv, const int *listen_fds, size_t nlisten)
-{
-    bool stopping = false, maint_more = true;
-    uint64_t stop_by = 0, accept_pause_until = 0;
-
-    if (nlisten > POSIX_LISTEN_MAX)
-        nlisten = POSIX_LISTEN_MAX;
-    if (!loop_ready && posix_loop_init() != 0)
-        return -1;
-
-    for (;;) {
-        uint64_t now = posix_now_ms();
-        if (loop_signal && !stopping) {
-            posix_logf(IMAP_LOG_INFO, "stopping on signal %d, %d session(s) open",
-                       (int)loop_signal, loop_live());
-            stopping = true;
-            stop_by = now + LOOP_STOP_LINGER_MS;
-            loop_stop_sessions(now);
-        }
-        if (stopping && (loop_live() == 0 || now >= stop_by))
-            break;
-
-        /* The poll set and the wait. */
-        nfds_t n = 0;
-        uint64_t wake = UINT64_MAX;
-        bool accepting = !stopping && now >= accept_pause_until;
-        for (size_t i = 0; i < nlisten && accepting; i++)
-            loop_pfds[n++] = (struct pollfd){ listen_fds[i], POLLIN, 0 };
-        if (!accepting && !stopping)
-            wake = accept_pause_until;
-        if (stopping)
-            wake = stop_by;
-        for (int i = 0; i < IMAP_MAX_SESSIONS; i++) {
-            posix_conn_t *c = &loop_conns[i];
-            imap_session_t *s = &loop_sessions[i];
-            uint8_t *p;
-            if (c->fd < 0)
-                continue;
-            if (c->draining) {
-                if (c->close_by < wake)
-                    wake = c->close_by;
-                c->pidx = (int)n;
-                loop_pfds[n++] = (struct pollfd){ c->fd, POLLIN, 0 };
-                continue;
-            }
-            short events = 0;
-            if (!c->eof && !c->closing && imap_session_rx_space(s, &p) > 0)
-                events |= POLLIN;
-            if (tx_pending(s))
-                events |= POLLOUT;
-            uint64_t dl = c->closing ? c->close_by : imap_session_deadline(s);
-            if (c->kick)
-                dl = now;
-            if (dl < wake)
-                wake = dl;
-            c->pidx = (int)n;
-            loop_pfds[n++] = (struct pollfd){ c->fd, events, 0 };
-        }
-        /* idle-time store work pending: do not sleep */
-        if (maint_more && !stopping)
-            wake = now;
-        struct timespec ts, *tsp = NULL;
-        if (wake != UINT64_MAX) {
-            uint64_t ms = wake > now ? wake - now : 0;
-            ts.tv_sec = (time_t)(ms / 1000);
-            ts.tv_nsec = (long)(ms % 1000) * 1000000L;
-            tsp = &ts;
-        }
-        int rc = ppoll(loop_pfds, n, tsp, &loop_wait_mask);
-        if (rc < 0 && errno != EINTR) {
-            posix_logf(IMAP_LOG_ERR, "poll: %s", strerror(errno));
-            return -1;
-        }
-        if (rc < 0)
-            continue;       /* a signal: handled at the top */
-        /* nothing happened: idle, a bounded step of store maintenance;
-         * after any activity, look again once the loop is idle */
-        if (rc == 0 && maint_more && !stopping)
-            maint_more = imap_server_maintain(srv, 0) > 0;
-        else if (rc > 0)
-            maint_more = true;
-
-        now = posix_now_ms();
-        /* Sessions first (their poll indexes are this round's), then new
-         * connections, which get their greeting at once. */
-        for (int i = 0; i < IMAP_MAX_SESSIONS; i++) {
-            posix_conn_t *c = &loop_conns[i];
-            if (c->fd < 0 || c->pidx < 0)
-                continue;
-            short re = loop_pfds[c->pidx].revents;
-            if (c->draining)
-                conn_drain(c, &loop_sessions[i], now);
-            else
-                conn_service(c, &loop_sessions[i], re, now);
-        }
-        if (accepting) {
-            for (size_t i = 0; i < nlisten; i++)
-                if (loop_pfds[i].revents & POLLIN)
-                    loop_accept(srv, listen_fds[i], now, &accept_pause_until);
-            for (int i = 0; i < IMAP_MAX_SESSIONS; i++) {
-                posix_conn_t *c = &loop_conns[i];
-                if (c->fd >= 0 && c->pidx < 0)
-                    conn_service(c, &loop_sessions[i], 0, now);
-            }
-        }
-    }
-
-    /* Whatever did not flush in time is cut off; the engine still releases
-     * each session (an unfinished APPEND is aborted, not committed). */
-    for (int i = 0; i < IMAP_MAX_SESSIONS; i++)
-        if (loop_conns[i].fd >= 0)
-            conn_close(&loop_conns[i], &loop_sessions[i]);
-    return 0;
+    return posix_signal_init(&loop_wait_mask);
 }
