@@ -90,6 +90,16 @@ void board_start(void)
     board_exit(rc);
 }
 
+/* Bytes of a painted stack ever used: from its top down to the first
+ * word still holding the paint. */
+static size_t painted_used(const uint32_t *bottom, const uint32_t *top)
+{
+    const uint32_t *p = bottom;
+    while (p < top && *p == STACK_PAINT)
+        p++;
+    return (size_t)((const char *)top - (const char *)p);
+}
+
 size_t board_stack_size(void)
 {
     return (size_t)((char *)__stack_top - (char *)__stack_bottom);
@@ -97,15 +107,7 @@ size_t board_stack_size(void)
 
 size_t board_stack_used(void)
 {
-    const uint32_t *p = __stack_bottom;
-    while (p < __stack_top && *p == STACK_PAINT)
-        p++;
-    return (size_t)((const char *)__stack_top - (const char *)p);
-}
-
-size_t board_ram_static(void)
-{
-    return (size_t)((char *)__bss_end - (char *)__data_start);
+    return painted_used(__stack_bottom, __stack_top);
 }
 
 size_t board_mstack_size(void)
@@ -115,10 +117,12 @@ size_t board_mstack_size(void)
 
 size_t board_mstack_used(void)
 {
-    const uint32_t *p = __mstack_bottom;
-    while (p < __mstack_top && *p == STACK_PAINT)
-        p++;
-    return (size_t)((const char *)__mstack_top - (const char *)p);
+    return painted_used(__mstack_bottom, __mstack_top);
+}
+
+size_t board_ram_static(void)
+{
+    return (size_t)((char *)__bss_end - (char *)__data_start);
 }
 
 void *board_heap(size_t *len)
