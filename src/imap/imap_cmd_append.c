@@ -165,10 +165,12 @@ void imap_append_start(imap_session_t *s, uint32_t mark, uint64_t n,
     }
     if (imap_summary_parser(s) == NULL) {
         /* every structure parser is busy with another APPEND: hold this
-         * one before its "+", like a store short of room, until one ends */
+         * one before its "+", like a store short of room, until one ends
+         * (tried again every IMAP_PARSER_POLL_MS, not in a busy loop:
+         * the other client's literal may take minutes) */
         store_rollback(st);
         s->tag[0] = 0;
-        s->space_wait = true;
+        s->parser_wait = true;
         return;
     }
     r = store_append_begin(st, &s->app, mb.id, (uint32_t)n, flags, kw, t, tz);

@@ -212,7 +212,7 @@ bool imap_framer_poll(imap_session_t *s)
                 imap_literal_marker(s->in, s->seg, p, &n, &ns, &mk)) {
                 if (append_message(s, mk)) {
                     imap_append_start(s, mk, n, ns, p + 1);
-                    if (s->space_wait) {
+                    if (s->space_wait || s->parser_wait) {
                         s->scan = p;   /* held: this line again next time */
                         return false;
                     }

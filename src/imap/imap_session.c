@@ -12,6 +12,9 @@
 #include "imap/imap_int.h"
 
 /* How often an IDLE session looks for changes made by other sessions. */
+#ifndef IMAP_PARSER_POLL_MS
+#define IMAP_PARSER_POLL_MS 20       /* a held APPEND looks for a parser */
+#endif
 #ifndef IMAP_IDLE_POLL_MS
 #define IMAP_IDLE_POLL_MS 1000
 #endif
@@ -201,6 +204,8 @@ static uint64_t engine_deadline(const imap_session_t *s)
 {
     if (s->delayed && s->delay_until < timeout_at(s))
         return s->delay_until;
+    if (s->parser_wait && s->now + IMAP_PARSER_POLL_MS < timeout_at(s))
+        return s->now + IMAP_PARSER_POLL_MS;
     /* IDLE: look at the mailbox now and then for others' changes */
     if (s->idling && s->now + IMAP_IDLE_POLL_MS < timeout_at(s))
         return s->now + IMAP_IDLE_POLL_MS;
@@ -557,6 +562,7 @@ unsigned imap_session_step(imap_session_t *s, uint64_t now_ms)
     }
     if (s->tls != NULL && !imap_tls_pre_step(s))
         return imap_tls_post_step(s, s->closing ? IMAP_EV_CLOSE : 0);
+    s->parser_wait = false;   /* a held APPEND tries again below */
     if (s->space_wait) {
         /* a held APPEND/COPY: one bounded compaction step, then it tries
          * again below (other sessions are served in between) */

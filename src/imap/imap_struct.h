@@ -232,6 +232,8 @@ struct imap_session {
     uint32_t app_uid, app_validity;
     bool space_wait;               /* APPEND/COPY held: the store will have
                                       room once its compaction pass ends */
+    bool parser_wait;              /* APPEND held: every structure parser
+                                      is busy (tried again on a timer) */
     bool announced;                /* EXPUNGE sent: purge may advance */
     bool idling;
 

@@ -294,6 +294,9 @@ static void test_shared_summary(void **st)
     assert_non_null(strstr(td_out(T, 0), "+ "));
     assert_non_null(strstr(td_out(T, 1), "+ "));
     assert_null(strstr(td_out(T, 2), "+ "));     /* held: no parser free */
+    /* held without spinning the loop: not busy, stepped again on a timer */
+    assert_false(step1(2) & IMAP_EV_BUSY);
+    assert_true(imap_session_deadline(&T->sess[2]) <= T->now + 1000);
     td_feed(T, 0, MSG, half, 5);                  /* two parses interleaved */
     td_feed(T, 1, MSG, half, 3);
     td_feed(T, 0, MSG + half, n - half, 5);
