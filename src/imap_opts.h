@@ -74,6 +74,12 @@
 #ifndef IMAP_SEARCH_DEPTH_MAX
 #define IMAP_SEARCH_DEPTH_MAX 8
 #endif
+/* Bytes SEARCH reads (and decodes) at a time from a message; three
+ * buffers of it are shared by every session (the loop is single-threaded).
+ * At most STORE_DATA_CHUNK is used. */
+#ifndef IMAP_SEARCH_BLOCK
+#define IMAP_SEARCH_BLOCK 2048
+#endif
 
 /* ---- Time -------------------------------------------------------------- */
 
@@ -170,10 +176,14 @@
 /* The static heap every mbedTLS allocation comes from (record buffers,
  * handshake state, the certificate and key).  Default: a steady session
  * with full-size records in every pool slot, plus room for the handshakes
- * in progress and the server's certificate and key. */
+ * in progress and the server's certificate and key.
+ * 0: no static heap; the port hands the TLS layer a region of its own
+ * (tls_heap_init_region, e.g. the RAM a linker script leaves over) and the
+ * connection contexts come from that region too, so a device serving only
+ * plain sessions holds no TLS RAM beyond the server's certificate. */
 #ifndef IMAP_TLS_HEAP_SIZE
 #define IMAP_TLS_HEAP_SIZE \
-    ((unsigned long)IMAP_TLS_SESSIONS * \
+    (IMAP_TLS_SESSIONS * \
          (IMAP_TLS_IN_CONTENT_LEN + IMAP_TLS_OUT_CONTENT_LEN + 3072UL) + \
      48UL * 1024)
 #endif

@@ -39,6 +39,8 @@
 #define MBEDTLS_CHACHAPOLY_C
 #define MBEDTLS_CIPHER_C
 #define MBEDTLS_CTR_DRBG_C
+#define MBEDTLS_ENTROPY_C                  /* accumulator: port source (+ NV seed) */
+#define MBEDTLS_ENTROPY_MAX_SOURCES 4      /* we add one or two: small context */
 #define MBEDTLS_PKCS5_C                    /* PBKDF2: password hashes */
 
 /* ---- public key --------------------------------------------------------- */

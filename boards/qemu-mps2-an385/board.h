@@ -50,7 +50,13 @@ void board_exit(int status) __attribute__((noreturn));
 /* Stack high-water mark: bytes of the thread stack ever used (painted). */
 size_t board_stack_used(void);
 size_t board_stack_size(void);
-/* Static RAM of the image: .data + .bss (+ stacks). */
+/* Static RAM of the image: .data + .bss (stacks and heap apart). */
 size_t board_ram_static(void);
+/* The exception (MSP) stack: its size and high-water mark (painted). */
+size_t board_mstack_size(void);
+size_t board_mstack_used(void);
+/* The heap region the linker script leaves between .bss and the
+ * exception stack (BOARD_HEAP_SIZE): mbedTLS's allocator runs over it. */
+void *board_heap(size_t *len);
 
 #endif

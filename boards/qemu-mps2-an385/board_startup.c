@@ -11,7 +11,7 @@
 
 #include "board.h"
 
-extern uint32_t __stack_bottom[], __stack_top[], __mstack_top[];
+extern uint32_t __stack_bottom[], __stack_top[], __mstack_bottom[], __mstack_top[];
 extern uint32_t __data_start[], __data_end[], __data_load[];
 extern uint32_t __bss_start[], __bss_end[];
 
@@ -81,9 +81,23 @@ void board_start(void)
     __asm volatile("mov %0, sp" : "=r"(sp));
     for (uint32_t *p = __stack_bottom; (uintptr_t)p < sp - 64; p++)
         *p = STACK_PAINT;
+    /* ... and the whole exception stack: no exception is active yet (the
+     * reset handler left it for the thread stack above). */
+    for (uint32_t *p = __mstack_bottom; p < __mstack_top; p++)
+        *p = STACK_PAINT;
 
     int rc = main();
     board_exit(rc);
+}
+
+/* Bytes of a painted stack ever used: from its top down to the first
+ * word still holding the paint. */
+static size_t painted_used(const uint32_t *bottom, const uint32_t *top)
+{
+    const uint32_t *p = bottom;
+    while (p < top && *p == STACK_PAINT)
+        p++;
+    return (size_t)((const char *)top - (const char *)p);
 }
 
 size_t board_stack_size(void)
@@ -93,14 +107,27 @@ size_t board_stack_size(void)
 
 size_t board_stack_used(void)
 {
-    const uint32_t *p = __stack_bottom;
-    while (p < __stack_top && *p == STACK_PAINT)
-        p++;
-    return (size_t)((const char *)__stack_top - (const char *)p);
+    return painted_used(__stack_bottom, __stack_top);
+}
+
+size_t board_mstack_size(void)
+{
+    return (size_t)((char *)__mstack_top - (char *)__mstack_bottom);
+}
+
+size_t board_mstack_used(void)
+{
+    return painted_used(__mstack_bottom, __mstack_top);
 }
 
 size_t board_ram_static(void)
 {
-    extern char __ram_end[];
-    return (size_t)(__ram_end - (char *)__stack_bottom);
+    return (size_t)((char *)__bss_end - (char *)__data_start);
+}
+
+void *board_heap(size_t *len)
+{
+    extern char __heap_start[], __heap_end[];
+    *len = (size_t)(__heap_end - __heap_start);
+    return __heap_start;
 }

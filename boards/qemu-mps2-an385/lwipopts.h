@@ -27,10 +27,14 @@
 
 /* Memory: a small heap for outgoing TCP data (tcp_write copies), a pool of
  * full-size pbufs for received frames, pcbs for every session plus a few
- * in TIME_WAIT and the listener. */
+ * in TIME_WAIT and the listener.  Both are below what four busy sessions
+ * could fill (4 x TCP_SND_BUF, 4 x TCP_WND): a full heap makes tcp_write
+ * wait for the next round, a frame without a pbuf waits in the LAN9118's
+ * FIFO (back-pressure, not loss), so they bound RAM, not correctness.
+ * tools/board-ram prints their high-water marks. */
 #define MEM_ALIGNMENT           4
-#define MEM_SIZE                (10 * 1024)
-#define PBUF_POOL_SIZE          8
+#define MEM_SIZE                (6 * 1024)
+#define PBUF_POOL_SIZE          6
 #define MEMP_NUM_PBUF           8
 #define MEMP_NUM_TCP_PCB        (IMAP_MAX_SESSIONS + 4)
 #define MEMP_NUM_TCP_PCB_LISTEN 2

@@ -26,6 +26,13 @@ int board_mbedtls_snprintf(char *buf, size_t cap, const char *fmt, ...);
 #define MBEDTLS_PLATFORM_EXIT_MACRO board_mbedtls_exit
 #define MBEDTLS_PLATFORM_SNPRINTF_MACRO board_mbedtls_snprintf
 
+/* No TRNG on this machine: besides the host's random bytes (semihosting),
+ * mbedTLS's NV seed, kept in the flash image ("tls.seed", renewed at every
+ * boot by the firmware's hooks, firmware_tls.c), goes into the entropy
+ * accumulator, so two boots never start from the same DRBG state. */
+#define MBEDTLS_ENTROPY_NV_SEED
+#define MBEDTLS_PLATFORM_NV_SEED_ALT
+
 #include "../host/mbedtls_config.h"
 
 #endif

@@ -18,33 +18,32 @@
 #include "tls/tls.h"
 #endif
 
-/* mbedTLS's only memory: the TLS layer's static heap when the core has
- * one, else a small one of the firmware's own for PBKDF2. */
-#if !FW_HAVE_TLS
-#define FW_MBEDTLS_HEAP 2048
-static unsigned char fw_heap[FW_MBEDTLS_HEAP] __attribute__((aligned(8)));
-#endif
-
+/* mbedTLS's only memory is the board's heap region (board_heap): the TLS
+ * layer's allocator when the image has TLS, else mbedTLS's own over the
+ * same region (PBKDF2 needs a little). */
 void fw_heap_init(void)
 {
+    size_t len;
+    void *mem = board_heap(&len);
 #if FW_HAVE_TLS
-    tls_heap_init();
+    tls_heap_init_region(mem, len);
 #else
-    mbedtls_memory_buffer_alloc_init(fw_heap, sizeof(fw_heap));
+    mbedtls_memory_buffer_alloc_init(mem, len);
 #endif
 }
 
-static void heap_stats(size_t *peak, size_t *size)
+/* The heap's high-water mark since boot (the TLS layer resets mbedTLS's
+ * own mark per connection for docs/TLS.md, and keeps the overall one). */
+static size_t fw_heap_peak(void)
 {
 #if FW_HAVE_TLS
     tls_heap_stats_t st;
     tls_heap_stats(&st);
-    *peak = st.peak;
-    *size = st.size;
+    return st.peak_all;
 #else
-    size_t blocks;
-    mbedtls_memory_buffer_alloc_max_get(peak, &blocks);
-    *size = sizeof(fw_heap);
+    size_t peak, blocks;
+    mbedtls_memory_buffer_alloc_max_get(&peak, &blocks);
+    return peak;
 #endif
 }
 
@@ -52,8 +51,19 @@ void fw_print_stats(void)
 {
     fw_logf(IMAP_LOG_INFO, "stats: stack %zu of %zu B used (painted)",
                  board_stack_used(), board_stack_size());
-    fw_logf(IMAP_LOG_INFO, "stats: static RAM %zu B (data+bss+stacks)",
+    size_t heap_len;
+    (void)board_heap(&heap_len);
+    size_t heap_peak = fw_heap_peak();
+    size_t total = board_ram_static() + heap_peak + board_stack_used() +
+                   board_mstack_used();
+    fw_logf(IMAP_LOG_INFO, "stats: static RAM %zu B (data+bss)",
                  board_ram_static());
+    fw_logf(IMAP_LOG_INFO, "stats: heap max %zu of %zu B", heap_peak,
+            heap_len);
+    fw_logf(IMAP_LOG_INFO, "stats: RAM total %zu B = static %zu + heap max "
+            "%zu + stack max %zu + exception stack max %zu", total,
+            board_ram_static(), heap_peak, board_stack_used(),
+            board_mstack_used());
     fw_logf(IMAP_LOG_INFO, "stats: lwIP heap max %u of %u B",
                  (unsigned)lwip_stats.mem.max, (unsigned)lwip_stats.mem.avail);
     for (int i = 0; i < MEMP_MAX; i++) {
@@ -64,9 +74,6 @@ void fw_print_stats(void)
     }
     fw_logf(IMAP_LOG_INFO, "stats: lan9118 rx frames deferred (no pbuf) %lu",
                  (unsigned long)board_lan9118_rx_deferred());
-    size_t peak, size;
-    heap_stats(&peak, &size);
-    fw_logf(IMAP_LOG_INFO, "stats: mbedTLS heap max %zu of %zu B", peak, size);
     fw_logf(IMAP_LOG_INFO, "stats: sessions max %d of %d open at once, %zu B each "
                  "(buffers %d + %d B)", lwip_raw_live_max(),
                  IMAP_MAX_SESSIONS, sizeof(imap_session_t), IMAP_INBUF_SIZE,

@@ -19,7 +19,8 @@ enum {
 
 #define NEEDLE_MAX 256
 /* Bytes read from the store at a time: one data chunk (fewer reads). */
-#define SEARCH_BLK (STORE_DATA_CHUNK < 2048 ? STORE_DATA_CHUNK : 2048)
+#define SEARCH_BLK (STORE_DATA_CHUNK < IMAP_SEARCH_BLOCK ? STORE_DATA_CHUNK \
+                                                      : IMAP_SEARCH_BLOCK)
 
 typedef struct sparse {
     imap_session_t *s;

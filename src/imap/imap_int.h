@@ -30,6 +30,11 @@ enum { IMAP_SEC_ALL, IMAP_SEC_HEADER, IMAP_SEC_TEXT, IMAP_SEC_HF,
 
 /* Output reserve a response line needs before it is started. */
 #define IMAP_LINE_RESERVE 1400u
+/* SELECT writes FLAGS and PERMANENTFLAGS (up to IMAP_KEYWORDS_MAX each) in
+ * one go: the output buffer must hold two reserved lines. */
+#if IMAP_OUTBUF_SIZE < 2 * 1400
+#error "IMAP_OUTBUF_SIZE must be at least 2 * IMAP_LINE_RESERVE (2800)"
+#endif
 
 /* ---- parser (imap_parse.c) ---------------------------------------------- */
 typedef struct imap_parser {

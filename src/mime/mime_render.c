@@ -27,10 +27,9 @@ void mime_sink_put(mime_sink_t *o, const void *p, uint32_t n)
     k = n - from;
     if (k > o->cap - o->w)
         k = o->cap - o->w;
-    if (k > 0) {   /* a counting sink has no dst (and cap 0) */
+    if (k > 0)            /* a measuring sink has no dst */
         memcpy(o->dst + o->w, (const uint8_t *)p + from, k);
-        o->w += k;
-    }
+    o->w += k;
     o->vpos += n;
 }
 

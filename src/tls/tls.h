@@ -48,8 +48,12 @@ typedef struct tls_config {
 
 typedef struct tls_conn tls_conn_t;
 
-/* Installs the static heap as mbedTLS's allocator (idempotent). */
+/* Installs the static heap as mbedTLS's allocator (idempotent).  With
+ * IMAP_TLS_HEAP_SIZE 0 it does nothing: the port calls
+ * tls_heap_init_region() with a region of its own first (without one,
+ * tls_server_init refuses TLS).  The region must outlive the layer. */
 void tls_heap_init(void);
+void tls_heap_init_region(void *mem, size_t len);
 
 /* Loads the certificate and key, seeds the DRBG.  TLS_OK, or TLS_CONFIG
  * with a reason in err (NUL terminated). */
@@ -102,15 +106,18 @@ size_t tls_max_fragment(const tls_conn_t *c);
 /* Short text of the last mbedTLS error on this connection. */
 const char *tls_last_error(const tls_conn_t *c);
 
-/* Static heap: bytes in use now and the high-water mark since the last
+/* The heap: bytes in use now and the high-water mark since the last
  * reset (tls_conn_open resets it, so with one connection at a time it is
- * that connection's handshake peak); size is IMAP_TLS_HEAP_SIZE. */
+ * that connection's handshake peak); size is IMAP_TLS_HEAP_SIZE or the
+ * port's region. */
 typedef struct tls_heap_stats {
     size_t used, peak, size, blocks;
+    size_t peak_all;               /* high-water mark since the heap's start */
 } tls_heap_stats_t;
 void tls_heap_stats(tls_heap_stats_t *st);
 void tls_heap_peak_reset(void);
-/* Static RAM of the layer: the pool and the heap (for the memory report). */
+/* Static RAM of the layer: the pool and the heap (for the memory report;
+ * 0 with a port-supplied region: everything is in the region). */
 size_t tls_static_ram(void);
 size_t tls_conn_size(void);
 

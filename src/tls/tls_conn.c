@@ -17,17 +17,45 @@
 /* mbedtls_ssl_flush_output(): 2.28 keeps it in the internal header */
 #include "mbedtls/ssl_internal.h"
 
+/* Connection contexts: a static pool, or (IMAP_TLS_HEAP_SIZE 0) blocks of
+ * the port's heap region, so a plain-only device holds none of them.
+ * Either way at most IMAP_TLS_SESSIONS at once. */
+#if IMAP_TLS_HEAP_SIZE > 0
 static tls_conn_t tls_pool[IMAP_TLS_SESSIONS];
-
 size_t tls_pool_ram(void) { return sizeof tls_pool; }
+#else
+size_t tls_pool_ram(void) { return 0; }
+#endif
+static unsigned tls_open_count;
+
 size_t tls_conn_size(void) { return sizeof(tls_conn_t); }
 
 unsigned tls_conn_count(void)
 {
-    unsigned n = 0;
+    return tls_open_count;
+}
+
+static tls_conn_t *conn_alloc(void)
+{
+    if (tls_open_count >= IMAP_TLS_SESSIONS)
+        return NULL;
+#if IMAP_TLS_HEAP_SIZE > 0
     for (size_t i = 0; i < IMAP_TLS_SESSIONS; i++)
-        n += tls_pool[i].used;
-    return n;
+        if (!tls_pool[i].used)
+            return &tls_pool[i];
+    return NULL;
+#else
+    return mbedtls_calloc(1, sizeof(tls_conn_t));
+#endif
+}
+
+static void conn_release(tls_conn_t *c)
+{
+    c->used = false;
+    c->rx_off = c->rx_len = c->tx_off = c->tx_len = 0;
+#if IMAP_TLS_HEAP_SIZE == 0
+    mbedtls_free(c);
+#endif
 }
 
 /* ---- BIO ---------------------------------------------------------------- */
@@ -76,25 +104,23 @@ tls_conn_t *tls_conn_open(void)
 
     if (!tls_server_ready())
         return NULL;
-    for (size_t i = 0; i < IMAP_TLS_SESSIONS; i++)
-        if (!tls_pool[i].used) {
-            c = &tls_pool[i];
-            break;
-        }
-    if (c == NULL)
-        return NULL;
-    memset(c, 0, offsetof(tls_conn_t, rx));
     /* the high-water mark from here on is this connection's set-up and
      * handshake (the figure docs/TLS.md quotes, one connection at a time) */
     tls_heap_peak_reset();
+    c = conn_alloc();
+    if (c == NULL)
+        return NULL;
+    memset(c, 0, offsetof(tls_conn_t, rx));
     mbedtls_ssl_init(&c->ssl);
-    /* allocates the record buffers from the static heap */
+    /* allocates the record buffers from the heap */
     if (mbedtls_ssl_setup(&c->ssl, tls_server_conf()) != 0) {
         mbedtls_ssl_free(&c->ssl);
+        conn_release(c);
         return NULL;
     }
     mbedtls_ssl_set_bio(&c->ssl, c, bio_send, bio_recv, NULL);
     c->used = true;
+    tls_open_count++;
     return c;
 }
 
@@ -103,8 +129,8 @@ void tls_conn_close(tls_conn_t *c)
     if (c == NULL || !c->used)
         return;
     mbedtls_ssl_free(&c->ssl);   /* zeroises keys, frees every buffer */
-    c->used = false;
-    c->rx_off = c->rx_len = c->tx_off = c->tx_len = 0;
+    tls_open_count--;
+    conn_release(c);
 }
 
 /* ---- port side ---------------------------------------------------------- */

@@ -23,7 +23,10 @@ struct tls_conn {
 
 /* The server-wide mbedTLS configuration (tls_server.c). */
 const mbedtls_ssl_config *tls_server_conf(void);
-/* Bytes of the connection pool (tls_conn.c). */
+/* Bytes of the connection pool (tls_conn.c; 0 when contexts come from a
+ * port-supplied heap). */
 size_t tls_pool_ram(void);
+/* True once the heap is installed (tls_heap.c). */
+bool tls_heap_is_ready(void);
 
 #endif

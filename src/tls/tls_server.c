@@ -3,8 +3,10 @@
  *
  * TLS 1.2 only (the build has no older protocol and no TLS 1.3 in 2.28's
  * server), the AEAD ECDHE suites of the config header, no renegotiation,
- * no client certificates.  Randomness: CTR_DRBG seeded from the port's
- * entropy callback; without one, TLS is refused.
+ * no client certificates.  Randomness: CTR_DRBG seeded from mbedTLS's
+ * entropy accumulator, whose strong source is the port's entropy callback
+ * (without one, TLS is refused) and, on a board built with
+ * MBEDTLS_ENTROPY_NV_SEED, the seed the board keeps in flash.
  */
 #include <string.h>
 
@@ -12,6 +14,7 @@
 
 #include "mbedtls/asn1.h"
 #include "mbedtls/ctr_drbg.h"
+#include "mbedtls/entropy.h"
 #include "mbedtls/error.h"
 #include "mbedtls/platform.h"
 #include "mbedtls/platform_util.h"
@@ -24,6 +27,7 @@ static struct {
     mbedtls_x509_crt chain;
     mbedtls_pk_context key;
     mbedtls_ctr_drbg_context drbg;
+    mbedtls_entropy_context accu;
     tls_entropy_fn entropy;
     void *entropy_ctx;
 } tls_srv;
@@ -122,12 +126,14 @@ static int parse_blob(mbedtls_x509_crt *chain, mbedtls_pk_context *key,
     return rc;
 }
 
-static int entropy_cb(void *ctx, unsigned char *buf, size_t len)
+/* The port's source, as an mbedTLS entropy source. */
+static int port_source(void *ctx, unsigned char *buf, size_t len, size_t *olen)
 {
     (void)ctx;
-    return tls_srv.entropy(tls_srv.entropy_ctx, buf, len) == 0
-               ? 0
-               : MBEDTLS_ERR_CTR_DRBG_ENTROPY_SOURCE_FAILED;
+    if (tls_srv.entropy(tls_srv.entropy_ctx, buf, len) != 0)
+        return MBEDTLS_ERR_ENTROPY_SOURCE_FAILED;
+    *olen = len;
+    return 0;
 }
 
 int tls_server_init(const tls_config_t *cfg, char *err, size_t errcap)
@@ -137,6 +143,8 @@ int tls_server_init(const tls_config_t *cfg, char *err, size_t errcap)
 
     tls_heap_init();
     tls_server_free();
+    if (!tls_heap_is_ready())
+        return set_err(err, errcap, "no heap for TLS: TLS refused", 0);
     if (cfg == NULL || cfg->entropy == NULL)
         return set_err(err, errcap, "no entropy source: TLS refused", 0);
     if (cfg->cert == NULL || cfg->cert_len == 0 || cfg->key == NULL ||
@@ -149,9 +157,16 @@ int tls_server_init(const tls_config_t *cfg, char *err, size_t errcap)
     mbedtls_x509_crt_init(&tls_srv.chain);
     mbedtls_pk_init(&tls_srv.key);
     mbedtls_ctr_drbg_init(&tls_srv.drbg);
+    mbedtls_entropy_init(&tls_srv.accu);
 
-    rc = mbedtls_ctr_drbg_seed(&tls_srv.drbg, entropy_cb, NULL,
-                               (const unsigned char *)pers, sizeof pers - 1);
+    rc = mbedtls_entropy_add_source(&tls_srv.accu, port_source, NULL, 32,
+                                    MBEDTLS_ENTROPY_SOURCE_STRONG);
+    if (rc == 0)
+        rc = mbedtls_ctr_drbg_seed(&tls_srv.drbg, mbedtls_entropy_func,
+                                   &tls_srv.accu, (const unsigned char *)pers,
+                                   sizeof pers - 1);
+    /* (with MBEDTLS_ENTROPY_NV_SEED the accumulator's first run has
+     * already replaced the NV seed with a fresh one for the next boot) */
     if (rc != 0)
         goto fail_rng;
     rc = parse_blob(&tls_srv.chain, NULL, cfg->cert, cfg->cert_len);
@@ -243,5 +258,6 @@ void tls_server_free(void)
     mbedtls_x509_crt_free(&tls_srv.chain);
     mbedtls_pk_free(&tls_srv.key);
     mbedtls_ctr_drbg_free(&tls_srv.drbg);
+    mbedtls_entropy_free(&tls_srv.accu);
     tls_srv.ready = false;
 }
