@@ -195,25 +195,27 @@ static int sum_move(store_t *st, uint64_t old, uint64_t new_addr)
     return STORE_OK;
 }
 
-int st_gc_relocate(store_t *st, uint64_t *addr, uint32_t size, bool shared)
+/* Where the one move of shared data went (its K_FWD entry). */
+static int fwd_get(store_t *st, uint64_t old, uint64_t *nw)
 {
     uint8_t k[KEY_SIZE], v[8];
     size_t vl;
-    uint64_t old = *addr, nw;
+    key_make(k, 0, K_FWD, old);
+    int rc = tree_get(st, k, v, &vl);
+    if (rc == STORE_OK && vl != 8)
+        return STORE_ECORRUPT;
+    if (rc == STORE_OK)
+        *nw = st_get64(v);
+    return rc;
+}
+
+/* A message's data moved from old to nw (DATA_LOST: it was damaged): its
+ * structure summary follows, and shared data leaves a forwarding entry so
+ * every copy follows the same move. */
+static int gc_moved(store_t *st, uint64_t old, uint64_t nw, uint32_t size,
+                    bool shared)
+{
     int rc;
-    if (shared) {
-        key_make(k, 0, K_FWD, old);
-        rc = tree_get(st, k, v, &vl);
-        if (rc == STORE_OK && vl == 8) {
-            *addr = st_get64(v);
-            return STORE_OK;
-        }
-        if (rc < 0 && rc != STORE_ENOENT)
-            return rc;
-    }
-    rc = st_data_copy(st, old, size, &nw);
-    if (rc < 0)
-        return rc;
     st->cur.copied += size;
     if (nw != DATA_LOST) {
         rc = sum_move(st, old, nw);
@@ -221,6 +223,7 @@ int st_gc_relocate(store_t *st, uint64_t *addr, uint32_t size, bool shared)
             return rc;
     }
     if (shared) {
+        uint8_t k[KEY_SIZE], v[8];
         key_make(k, 0, K_FWD, old);
         st_put64(v, nw);
         rc = tree_put(st, k, v, 8);
@@ -228,6 +231,97 @@ int st_gc_relocate(store_t *st, uint64_t *addr, uint32_t size, bool shared)
             return rc;
     }
     st->pending = true;
+    return STORE_OK;
+}
+
+int st_gc_relocate(store_t *st, uint64_t *addr, uint32_t size, bool shared)
+{
+    uint64_t old = *addr, nw;
+    int rc;
+    if (shared) {
+        rc = fwd_get(st, old, &nw);
+        if (rc == STORE_OK) {
+            *addr = nw;
+            return STORE_OK;
+        }
+        if (rc != STORE_ENOENT)
+            return rc;
+    }
+    rc = st_data_copy(st, old, size, &nw);
+    if (rc == STORE_OK)
+        rc = gc_moved(st, old, nw, size, shared);
+    if (rc < 0)
+        return rc;
+    *addr = nw;
+    return STORE_OK;
+}
+
+#define GC_BUSY 1  /* gc_entry: a chunked copy goes on next step */
+
+/* The walk's move of a multi-chunk message at key k: its region reserved
+ * like an APPEND's, then chunks while the step's budget lasts (at least
+ * one a step, so the copy always advances), the record updated only when
+ * the last one is in (GC_BUSY until then; the cursor stays on k).  A copy
+ * begun for a record that has changed since (purged, forwarded, moved by
+ * another path) is dropped: its region is dead space. */
+static int gc_move_chunks(store_t *st, const uint8_t *k, uint64_t *addr,
+                          uint32_t size, bool shared, uint32_t *cost,
+                          uint32_t budget)
+{
+    uint64_t old = *addr, nw = DATA_LOST;
+    uint64_t chunks = (size + (uint64_t)st->chunk_payload - 1) /
+                      st->chunk_payload;
+    int rc;
+    if (shared) {
+        rc = fwd_get(st, old, &nw);
+        if (rc == STORE_OK) {
+            st->gc_cp.mark = 0;
+            *addr = nw;
+            return STORE_OK;
+        }
+        if (rc != STORE_ENOENT)
+            return rc;
+        nw = DATA_LOST;
+    }
+    if (st->gc_cp.mark != st->cur.mark || st->gc_cp.src != old ||
+        st->gc_cp.size != size || memcmp(st->gc_cp.key, k, KEY_SIZE)) {
+        st->gc_cp.mark = 0;
+        if (!st_chunks_src_ok(st, old, size))
+            goto moved;   /* not in the log: lost, as st_data_copy says */
+        rc = log_reserve(st, chunks * st->chunk_stride, &st->gc_cp.dst);
+        if (rc < 0)
+            return rc;
+        st->gc_step_res += chunks * st->chunk_stride;
+        st->gc_cp.mark = st->cur.mark;
+        st->gc_cp.src = old;
+        st->gc_cp.size = size;
+        st->gc_cp.done = 0;
+        memcpy(st->gc_cp.key, k, KEY_SIZE);
+    }
+    uint64_t n = *cost < budget
+                     ? (budget - *cost + st->chunk_stride - 1) / st->chunk_stride
+                     : 1;
+    if (n > chunks - st->gc_cp.done)
+        n = chunks - st->gc_cp.done;
+    rc = st_chunks_copy(st, old, size, st->gc_cp.dst, st->gc_cp.done,
+                        st->gc_cp.done + n);
+    if (rc < 0) {
+        st->gc_cp.mark = 0;
+        return rc;
+    }
+    *cost += (uint32_t)(n * st->chunk_stride);
+    st->gc_step_late += n * st->chunk_stride;
+    if (rc == STORE_OK) {
+        st->gc_cp.done += (uint32_t)n;
+        if (st->gc_cp.done < chunks)
+            return GC_BUSY;
+        nw = st->gc_cp.dst;
+    }   /* else damaged: DATA_LOST, never laundered */
+moved:
+    st->gc_cp.mark = 0;
+    rc = gc_moved(st, old, nw, size, shared);
+    if (rc < 0)
+        return rc;
     *addr = nw;
     return STORE_OK;
 }
@@ -239,7 +333,7 @@ static bool below_mark(const store_t *st, uint64_t data)
 
 /* One index entry of the walk. */
 static int gc_entry(store_t *st, const uint8_t *k, uint8_t *v, size_t vl,
-                    uint32_t *cost)
+                    uint32_t *cost, uint32_t budget)
 {
     int rc = tree_touch(st, k, st->cur.mark);
     if (rc < 0)
@@ -274,13 +368,25 @@ static int gc_entry(store_t *st, const uint8_t *k, uint8_t *v, size_t vl,
         return STORE_OK;
     uint64_t data = st_get64(v + MSG_ADDR_OFF);
     uint32_t size = st_get32(v + 30);
-    st->cur.walk += st_data_bytes(st, data, size);
-    if (!below_mark(st, data))
+    uint64_t bytes = st_data_bytes(st, data, size);
+    bool shared = (st_get32(v) & MSGF_SHARED) != 0;
+    if (!below_mark(st, data)) {
+        st->cur.walk += bytes;
         return STORE_OK;
-    rc = st_gc_relocate(st, &data, size, (st_get32(v) & MSGF_SHARED) != 0);
+    }
+    if (data & DATA_INLINE) {
+        rc = st_gc_relocate(st, &data, size, shared);
+        *cost += size;
+    } else {
+        rc = gc_move_chunks(st, k, &data, size, shared, cost, budget);
+        if (rc == GC_BUSY) {
+            st->cur.walk -= entry_bytes(vl);  /* counted when it is done */
+            return GC_BUSY;
+        }
+    }
     if (rc < 0)
         return rc;
-    *cost += size;
+    st->cur.walk += bytes;
     st_put64(v + MSG_ADDR_OFF, data);
     rc = tree_put(st, k, v, vl);
     st->pending = true;
@@ -343,6 +449,7 @@ static int gc_step(store_t *st, uint32_t budget, bool force, bool *more)
         st->gc_want = false;
     }
     uint64_t h0 = st->head;
+    st->gc_step_res = st->gc_step_late = 0;
     bool running = st->cur.mark != 0;
     while (rc == STORE_OK && st->cur.mark && cost < budget) {
         uint8_t k[KEY_SIZE], v[VAL_MAX];
@@ -367,7 +474,13 @@ static int gc_step(store_t *st, uint32_t budget, bool force, bool *more)
         }
         if (rc < 0)
             break;
-        rc = gc_entry(st, k, v, vl, &cost);
+        rc = gc_entry(st, k, v, vl, &cost, budget);
+        if (rc == GC_BUSY) {
+            /* a chunked copy goes on next step: the cursor stays */
+            rc = STORE_OK;
+            st->pending = true;
+            break;
+        }
         memcpy(st->cur.cursor, k, KEY_SIZE);
         key_next(st->cur.cursor);
         st->pending = true;
@@ -376,14 +489,19 @@ static int gc_step(store_t *st, uint32_t budget, bool force, bool *more)
         rc = store_commit(st);
     else
         store_rollback(st);
+    if (rc < 0)
+        st->gc_cp.mark = 0;   /* its region stays dead space */
     st->in_gc = false;
     if (rc == STORE_OK && running && !st->com.mark) {
         st->passes++;
         st->pass_end_seq = st->commit_seq;
     }
-    /* flash bytes this step wrote (its copies, index paths, commit) */
-    if (st->head - h0 > st->gc_step_max)
-        st->gc_step_max = st->head - h0;
+    /* flash bytes this step wrote (its copies, index paths, commit): what
+     * the head passed, less a region reserved for a chunked copy, plus the
+     * chunks programmed into one */
+    uint64_t w = st->head - h0 - st->gc_step_res + st->gc_step_late;
+    if (w > st->gc_step_max)
+        st->gc_step_max = w;
     *more = st->com.mark != 0 || should_start(st);
     return rc;
 }

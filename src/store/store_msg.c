@@ -709,19 +709,41 @@ int st_data_copy(store_t *st, uint64_t old, uint32_t size, uint64_t *out)
         *out = DATA_INLINE | na;
         return STORE_OK;
     }
-    uint32_t pl = st->chunk_payload;
-    uint64_t chunks = (size + (uint64_t)pl - 1) / pl, na;
-    if (pl > sizeof st->wbuf || !st_in_log(st, old) ||
-        old + chunks * st->chunk_stride > st->head)
+    uint64_t chunks = (size + (uint64_t)st->chunk_payload - 1) /
+                      st->chunk_payload, na;
+    if (!st_chunks_src_ok(st, old, size))
         return STORE_OK;
     rc = log_reserve(st, chunks * st->chunk_stride, &na);
     if (rc < 0)
         return rc;
-    uint64_t end = na + chunks * st->chunk_stride;
-    /* the write buffer is empty right after the reservation: it holds the
-     * chunk on its way */
+    rc = st_chunks_copy(st, old, size, na, 0, chunks);
+    if (rc < 0)
+        return rc;
+    if (rc == STORE_OK)
+        *out = na;
+    return STORE_OK;  /* damaged (rc 1): the new region is dead space */
+}
+
+bool st_chunks_src_ok(const store_t *st, uint64_t old, uint32_t size)
+{
+    uint64_t chunks = (size + (uint64_t)st->chunk_payload - 1) /
+                      st->chunk_payload;
+    return st->chunk_payload <= sizeof st->wbuf && st_in_log(st, old) &&
+           old + chunks * st->chunk_stride <= st->head;
+}
+
+int st_chunks_copy(store_t *st, uint64_t old, uint32_t size, uint64_t na,
+                   uint64_t from, uint64_t to)
+{
+    uint32_t pl = st->chunk_payload;
+    uint64_t end = na + (size + (uint64_t)pl - 1) / pl * st->chunk_stride;
+    /* the write buffer holds the chunk on its way: empty it first (a copy
+     * resumed by a later step may find records in it) */
+    int rc = log_flush(st);
+    if (rc < 0)
+        return rc;
     uint8_t *buf = st->wbuf;
-    for (uint64_t i = 0; i < chunks; i++) {
+    for (uint64_t i = from; i < to; i++) {
         uint64_t src = old + i * st->chunk_stride;
         uint64_t dst = na + i * st->chunk_stride;
         uint32_t n = size - (uint32_t)(i * pl) < pl ? size - (uint32_t)(i * pl)
@@ -731,13 +753,12 @@ int st_data_copy(store_t *st, uint64_t old, uint32_t size, uint64_t *out)
             st_fread(st, src + st->chunk_stride - 4, c4, 4) < 0)
             return STORE_EIO;
         if (chunk_crc(st, src, buf, n) != st_get32(c4))
-            return STORE_OK;  /* damaged: the new region is dead space */
+            return 1;  /* damaged: never laundered into a fresh CRC */
         rc = st_region_erase(st, dst, end);
         if (rc == STORE_OK)
             rc = chunk_write(st, dst, buf, n);
         if (rc < 0)
             return rc;
     }
-    *out = na;
     return STORE_OK;
 }

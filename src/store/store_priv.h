@@ -262,5 +262,12 @@ int st_msg_raw_flags(store_t *st, uint32_t mbox_id, uint32_t uid,
 /* Copies message data to the head (compaction); DATA_LOST when the old
  * data fails its CRC. */
 int st_data_copy(store_t *st, uint64_t old, uint32_t size, uint64_t *out);
+/* A chunk region of size bytes at old lies inside the log (copyable). */
+bool st_chunks_src_ok(const store_t *st, uint64_t old, uint32_t size);
+/* Copies chunks [from, to) of the region at old (a message of size bytes)
+ * to the region reserved at na, each CRC checked: STORE_OK, 1 when a chunk
+ * fails its CRC (the message is damaged), or an error. */
+int st_chunks_copy(store_t *st, uint64_t old, uint32_t size, uint64_t na,
+                   uint64_t from, uint64_t to);
 
 #endif

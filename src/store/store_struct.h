@@ -128,6 +128,18 @@ struct store {
     uint64_t gc_step_max;        /* most flash bytes one step wrote */
     uint32_t gc_owner;           /* the mailbox the walk is in */
     uint64_t gc_hms;             /* its highestmodseq */
+    /* the walk's copy of a multi-chunk message, a few chunks per step
+     * (store_gc.c); RAM only: after a power cut the partial region is
+     * dead space and the pass redoes the message from its start */
+    struct {
+        uint64_t mark;           /* the pass it belongs to, 0: none */
+        uint64_t src, dst;       /* old data address, reserved region */
+        uint32_t size;           /* message bytes */
+        uint32_t done;           /* chunks copied so far */
+        uint8_t key[16];         /* the message record's key */
+    } gc_cp;
+    uint64_t gc_step_res;        /* this step: region bytes reserved ... */
+    uint64_t gc_step_late;       /* ... and chunk bytes programmed */
     uint32_t stamp;
 
     /* ranks of a few (owner, kind) starts, valid while tree_ver holds:

@@ -1,7 +1,8 @@
 /*
  * test_store_cuts.c - the randomised power-cut test, compaction included.
  *
- * A seeded workload (APPEND of small and multi-chunk messages, STORE of
+ * A seeded workload (APPEND of small and multi-chunk messages, up to 14
+ * chunks, which compaction copies a few chunks per step, STORE of
  * flags and keywords, EXPUNGE and purge, COPY, CREATE/RENAME/DELETE of
  * mailboxes, user add and password change, compaction steps) runs on a
  * device small enough that compaction passes go round the ring many
@@ -65,6 +66,11 @@ static uint32_t fingerprint(store_t *st)
 }
 
 static unsigned g_refused;  /* APPEND/COPY refused for space */
+/* steps of the reference that left the walk's copy of a multi-chunk
+ * message half done, and cuts that struck while one was (store_gc.c:
+ * the partial copy must be dead space after the remount) */
+static unsigned g_midcopy;
+static unsigned long long g_cut_midcopy;
 
 #define TRY(x) do { int rc_ = (x); if (rc_ < 0) return rc_; } while (0)
 
@@ -76,7 +82,7 @@ static uint32_t rnd(uint32_t *x)
 
 static int append(store_t *st, uint32_t mbox, uint32_t size, uint32_t seed)
 {
-    static uint8_t b[16384];
+    static uint8_t b[32768];
     store_append_t a;
     tbody(b, size, seed);
     TRY(store_append_begin(st, &a, mbox, size, seed & 7, 0, 1700000000, 0));
@@ -134,8 +140,11 @@ static int step(store_t *st, int k)
     uint32_t uid;
     switch (op) {
     case 0: case 1: case 2: case 3: {
+        /* small, a few chunks, or (1 in 12) 6..14 chunks: compaction
+         * copies those across several steps, and cuts strike mid-copy */
         uint32_t size = rnd(&x) % 3 ? 40 + rnd(&x) % 1800
-                                    : 2100 + rnd(&x) % 9000;
+                        : rnd(&x) % 4 ? 2100 + rnd(&x) % 9000
+                                      : 12000 + rnd(&x) % 16000;
         int rc = append(st, rnd(&x) % 4 ? in.id : a.id, size, (uint32_t)k);
         if (rc == STORE_ENOSPC) {
             store_rollback(st);
@@ -234,19 +243,22 @@ static void reference(run_t *r, flash_geometry_t g, int nsteps)
     r->fp[0] = fingerprint(r->st);
     flash_ram_power_up(&r->d.ram);
     g_refused = 0;
+    g_midcopy = 0;
     for (int k = 0; k < nsteps; k++) {
         int rc = step(r->st, k);
         if (rc != STORE_OK)
             fail_msg("reference step %d: %d", k, rc);
         r->fp[k + 1] = fingerprint(r->st);
+        g_midcopy += r->st->gc_cp.mark != 0;
     }
     r->total = r->d.ram.sim.ops;
     store_stat_t s;
     assert_int_equal(store_get_stat(r->st, &s), STORE_OK);
     print_message("%d steps, %llu program/erase ops, %u refused for space, "
-                  "log went %.1f times round the ring\n", nsteps,
-                  (unsigned long long)r->total, g_refused,
+                  "%u ended mid-copy, log went %.1f times round the ring\n",
+                  nsteps, (unsigned long long)r->total, g_refused, g_midcopy,
                   (double)(r->st->head - 2ull * g.erase_size) / (double)s.ring);
+    assert_true(g_midcopy > 0);  /* the workload cuts chunked copies */
     assert_int_equal(store_check(r->st, NULL, NULL), 0);
     assert_int_equal(store_unmount(r->st), STORE_OK);
 }
@@ -268,6 +280,7 @@ static void one_cut(run_t *r, uint64_t cut, uint32_t seed, bool finish)
         done++;
     if (done == r->nsteps)
         return;  /* past the end of the workload */
+    g_cut_midcopy += st->gc_cp.mark != 0;
     flash_ram_power_up(&r->d.ram);
     int rc = store_mount(st, &r->d.ram.dev);
     if (rc != STORE_OK)
@@ -304,6 +317,7 @@ static void cuts(flash_geometry_t g, const char *name)
     int nsteps = want ? 3000 : (g.flags & FLASH_F_PROG_ONCE ? 1100 : 860);
     reference(&r, g, nsteps);
     unsigned long long survived = 0;
+    g_cut_midcopy = 0;
     if (!want) {
         /* every program/erase index, two tear patterns each (under the
          * sanitizers every 4th run, to stay within the CI budget) */
@@ -325,7 +339,9 @@ static void cuts(flash_geometry_t g, const char *name)
             survived++;
         }
     }
-    printf("power cuts survived (%s): %llu\n", name, survived);
+    printf("power cuts survived (%s): %llu, %llu of them during a chunked "
+           "copy\n", name, survived, g_cut_midcopy);
+    assert_true(g_cut_midcopy > 0);
     free(r.fp);
     tdev_free(&r.d);
     free(r.st);

@@ -10,6 +10,11 @@
  *   - a full store: APPEND and COPY get STORE_ENOSPC and change nothing,
  *     EXPUNGE, STORE and DELETE still work, and once compaction ran
  *     APPEND works again.
+ *   - a big message (2 MiB on 8 MiB) is moved by a pass chunk by chunk:
+ *     no step programs more than its budget plus one chunk (and the
+ *     index path and commit of the step), the message reads back
+ *     byte-exact; a COPY or an expunge of a message mid-copy leaves the
+ *     partial copy as dead space, and the image checks clean.
  * STORE_GC_LONG=n multiplies the churn (the long mode).
  */
 #include "store_testlib.h"
@@ -289,9 +294,191 @@ static void test_full_store(void **state)
     free(st);
 }
 
+/* Appends and expunges small messages in mailbox c until a compaction
+ * pass is under way. */
+static void until_pass(store_t *st, uint32_t c, uint8_t *body)
+{
+    store_stat_t s;
+    for (unsigned i = 0; i < 100000; i++) {
+        assert_int_equal(store_get_stat(st, &s), STORE_OK);
+        if (s.compacting)
+            return;
+        tbody(body, 8000, i);
+        uint32_t uid = tappend(st, c, body, 8000, 0, 8000);
+        assert_int_equal(store_commit(st), STORE_OK);
+        assert_int_equal(store_msg_expunge(st, c, uid), STORE_OK);
+        store_mbox_t mb;
+        assert_int_equal(store_mbox_get(st, c, &mb), STORE_OK);
+        assert_int_equal(store_mbox_purge(st, c, mb.highestmodseq), STORE_OK);
+        assert_int_equal(store_commit(st), STORE_OK);
+    }
+    fail_msg("no compaction pass started");
+}
+
+#define BIG (2u << 20)
+#define STEP_BUDGET 32768u
+/* a step's own writes beside its budget: the index path of the entry
+ * that crosses the budget, the RESERVE record, the commit (units of 256) */
+#define STEP_EXTRA (3u * 1024u + 3u * 256u)
+
+/* A fresh non-blocking store of devsize bytes with user "u" and the
+ * mailboxes INBOX, B, Churn in mb[0..2]. */
+static store_t *big_setup(tdev_t *d, uint64_t devsize, store_mbox_t *mb)
+{
+    static const char *const names[] = { "INBOX", "B", "Churn" };
+    store_t *st = tstore_new();
+    tdev_init(d, geo_nor(devsize));
+    tformat_mount(d, st);
+    store_set_nonblocking(st, true);
+    store_user_t u;
+    memset(&u, 0, sizeof u);
+    strcpy(u.name, "u");
+    uint32_t uid_user;
+    assert_int_equal(store_user_add(st, &u, &uid_user), STORE_OK);
+    for (int i = 0; i < 3; i++)
+        assert_int_equal(store_mbox_create(st, uid_user, names[i], &mb[i]),
+                         STORE_OK);
+    assert_int_equal(store_commit(st), STORE_OK);
+    return st;
+}
+
+static void test_big_message_steps(void **state)
+{
+    (void)state;
+    tdev_t d;
+    store_mbox_t mb[3];
+    store_t *st = big_setup(&d, 8u << 20, mb);
+    store_mbox_t a = mb[0], c = mb[2];
+    uint8_t *big = malloc(BIG), *body = malloc(8000);
+    tbody(big, BIG, 99);
+    uint32_t buid = tappend(st, a.id, big, BIG, 0, 65536);
+    assert_int_equal(store_commit(st), STORE_OK);
+    store_msg_t before, after;
+    assert_int_equal(store_msg_get(st, a.id, buid, &before), STORE_OK);
+    until_pass(st, c.id, body);
+    /* the pass's steps, each measured by what the flash programmed */
+    uint32_t stride = st->chunk_stride;
+    uint64_t worst = 0, steps = 0, busy = 0;
+    store_stat_t s;
+    for (;;) {
+        assert_int_equal(store_get_stat(st, &s), STORE_OK);
+        if (!s.compacting)
+            break;
+        uint64_t p0 = d.ram.sim.stats.prog_bytes;
+        assert_true(store_maintain(st, STEP_BUDGET) >= 0);
+        uint64_t w = d.ram.sim.stats.prog_bytes - p0;
+        worst = w > worst ? w : worst;
+        busy += st->gc_cp.mark != 0;
+        assert_true(++steps < 10000);
+    }
+    assert_int_equal(store_get_stat(st, &s), STORE_OK);
+    printf("big message %u KiB: pass ended in %llu steps of %u budget, "
+           "%llu of them mid-copy; largest step programmed %llu bytes "
+           "(step_max %llu)\n", BIG / 1024, (unsigned long long)steps,
+           STEP_BUDGET, (unsigned long long)busy, (unsigned long long)worst,
+           (unsigned long long)s.step_max);
+    assert_true(worst <= STEP_BUDGET + stride + STEP_EXTRA);
+    /* the steps run after commits (budget up to 64 KiB) too */
+    assert_true(s.step_max <= 2 * STEP_BUDGET + stride + STEP_EXTRA);
+    assert_true(busy >= BIG / (STEP_BUDGET + stride));
+    assert_int_equal(store_msg_get(st, a.id, buid, &after), STORE_OK);
+    assert_true(after.data_addr != before.data_addr);  /* it moved */
+    tcheck_body(st, a.id, buid, big, BIG);
+    assert_int_equal(store_check(st, report, NULL), 0);
+    tremount(&d, st);
+    tcheck_body(st, a.id, buid, big, BIG);
+    assert_int_equal(store_check(st, report, NULL), 0);
+    assert_int_equal(store_unmount(st), STORE_OK);
+    free(big);
+    free(body);
+    tdev_free(&d);
+    free(st);
+}
+
+/* Steps until the walk is copying message uid (< 256) of a big size,
+ * a few chunks in (st->gc_cp). */
+static void until_mid_copy(store_t *st, uint32_t uid)
+{
+    for (unsigned i = 0; i < 10000; i++) {
+        if (st->gc_cp.mark && st->gc_cp.key[12] == (uint8_t)uid &&
+            st->gc_cp.done > 2)
+            return;
+        assert_true(store_maintain(st, 8192) >= 0);
+    }
+    fail_msg("no chunked copy of uid %u under way", uid);
+}
+
+static void finish_pass(store_t *st)
+{
+    for (unsigned i = 0; i < 100000 && store_maintain(st, 8192) == 1; i++)
+        ;
+    store_stat_t s;
+    assert_int_equal(store_get_stat(st, &s), STORE_OK);
+    assert_false(s.compacting);
+}
+
+/* A record that changes while the walk copies its data: a COPY (the data
+ * becomes shared and moves whole: the walk follows the forwarding entry)
+ * or an expunge and purge (the partial copy is dead space). */
+static void test_big_message_changes(void **state)
+{
+    (void)state;
+    tdev_t d;
+    store_mbox_t mb[3];
+    store_t *st = big_setup(&d, 4u << 20, mb);
+    store_mbox_t a = mb[0], b = mb[1], c = mb[2];
+    const uint32_t n = 300000;
+    uint8_t *m1 = malloc(n), *m2 = malloc(n), *body = malloc(8000);
+    tbody(m1, n, 1);
+    tbody(m2, n, 2);
+    uint32_t u1 = tappend(st, a.id, m1, n, 0, 65536);
+    uint32_t u2 = tappend(st, a.id, m2, n, 0, 65536);
+    assert_int_equal(store_commit(st), STORE_OK);
+    /* pass 1: COPY of u1 while the walk copies it */
+    until_pass(st, c.id, body);
+    until_mid_copy(st, u1);
+    store_msg_t m;
+    uint32_t cu;
+    assert_int_equal(store_msg_get(st, a.id, u1, &m), STORE_OK);
+    assert_int_equal(store_msg_copy(st, a.id, &m, b.id, &cu), STORE_OK);
+    assert_int_equal(store_commit(st), STORE_OK);
+    finish_pass(st);
+    tcheck_body(st, a.id, u1, m1, n);
+    tcheck_body(st, b.id, cu, m1, n);
+    store_msg_t x1, x2;
+    assert_int_equal(store_msg_get(st, a.id, u1, &x1), STORE_OK);
+    assert_int_equal(store_msg_get(st, b.id, cu, &x2), STORE_OK);
+    assert_true(x1.data_addr == x2.data_addr);  /* still shared, one move */
+    assert_int_equal(store_check(st, report, NULL), 0);
+    /* pass 2: u2 expunged and purged while the walk copies it */
+    until_pass(st, c.id, body);
+    until_mid_copy(st, u2);
+    assert_int_equal(store_msg_expunge(st, a.id, u2), STORE_OK);
+    assert_int_equal(store_mbox_get(st, a.id, &a), STORE_OK);
+    assert_int_equal(store_mbox_purge(st, a.id, a.highestmodseq), STORE_OK);
+    assert_int_equal(store_commit(st), STORE_OK);
+    finish_pass(st);
+    assert_int_equal(store_msg_get(st, a.id, u2, &m), STORE_ENOENT);
+    tcheck_body(st, a.id, u1, m1, n);
+    tcheck_body(st, b.id, cu, m1, n);
+    assert_int_equal(store_check(st, report, NULL), 0);
+    tremount(&d, st);
+    tcheck_body(st, a.id, u1, m1, n);
+    tcheck_body(st, b.id, cu, m1, n);
+    assert_int_equal(store_check(st, report, NULL), 0);
+    assert_int_equal(store_unmount(st), STORE_OK);
+    free(m1);
+    free(m2);
+    free(body);
+    tdev_free(&d);
+    free(st);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_big_message_steps),
+        cmocka_unit_test(test_big_message_changes),
         cmocka_unit_test(test_full_store),
         cmocka_unit_test(test_churn_nor),
         cmocka_unit_test(test_churn_nand),
