@@ -476,9 +476,10 @@ static int gc_step(store_t *st, uint32_t budget, bool force, bool *more)
             break;
         rc = gc_entry(st, k, v, vl, &cost, budget);
         if (rc == GC_BUSY) {
-            /* a chunked copy goes on next step: the cursor stays */
+            /* a chunked copy goes on next step: the cursor stays.  Its
+             * chunks need no commit of their own (nothing refers to them
+             * yet): a step that only copied chunks commits nothing */
             rc = STORE_OK;
-            st->pending = true;
             break;
         }
         memcpy(st->cur.cursor, k, KEY_SIZE);
