@@ -12,13 +12,15 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "imap/imap.h"
 #include "posix_sys.h"
 #include "store/store.h"
 #include "tls/tls.h"
 
 #define IMAPD_TLS_FILE_MAX (64 * 1024)
 
-/* Read once at start-up; mbedTLS parses them into its own heap. */
+/* --cert/--key files, read once at start-up; mbedTLS parses them into its
+ * own heap.  (The image's blobs go through imap_tls_from_image.) */
 static uint8_t imapd_cert[IMAPD_TLS_FILE_MAX];
 static uint8_t imapd_key[IMAPD_TLS_FILE_MAX];
 
@@ -48,42 +50,34 @@ static int entropy(void *ctx, unsigned char *buf, size_t len)
 
 int imapd_tls_setup(const imapd_config_t *cfg, store_t *st, bool *ready)
 {
-    tls_config_t tc;
-    size_t clen = 0, klen = 0;
     char err[160];
     const char *from;
+    int rc;
 
     *ready = false;
     tls_heap_init();
     if (cfg->cert != NULL) {
+        tls_config_t tc;
+        size_t clen = 0, klen = 0;
         if (read_file(cfg->cert, imapd_cert, sizeof imapd_cert, &clen) ||
             read_file(cfg->key, imapd_key, sizeof imapd_key, &klen))
             return -1;
         from = "files";
+        memset(&tc, 0, sizeof tc);
+        tc.cert = imapd_cert;
+        tc.cert_len = clen;
+        tc.key = imapd_key;
+        tc.key_len = klen;
+        tc.entropy = entropy;
+        rc = tls_server_init(&tc, err, sizeof err);
+        memset(imapd_key, 0, sizeof imapd_key);   /* parsed: the copy goes */
     } else {
-        int rc = store_blob_get(st, IMAPD_TLS_CERT_BLOB, imapd_cert,
-                                sizeof imapd_cert, &clen);
+        from = "the image";
+        rc = imap_tls_from_image(st, entropy, NULL, err, sizeof err);
         if (rc == STORE_ENOENT)
             return 0;   /* no certificate: plain IMAP only */
-        if (rc == STORE_OK)
-            rc = store_blob_get(st, IMAPD_TLS_KEY_BLOB, imapd_key,
-                                sizeof imapd_key, &klen);
-        if (rc != STORE_OK) {
-            fprintf(stderr, "imapd: TLS certificate in the image: %s\n",
-                    store_strerror(rc));
-            return -1;
-        }
-        from = "the image";
     }
-    memset(&tc, 0, sizeof tc);
-    tc.cert = imapd_cert;
-    tc.cert_len = clen;
-    tc.key = imapd_key;
-    tc.key_len = klen;
-    tc.entropy = entropy;
-    int rc = tls_server_init(&tc, err, sizeof err);
-    memset(imapd_key, 0, sizeof imapd_key);   /* parsed: the copy goes */
-    if (rc != TLS_OK) {
+    if (rc != 0) {
         fprintf(stderr, "imapd: TLS certificate from %s: %s\n", from, err);
         return -1;
     }

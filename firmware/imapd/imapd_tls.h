@@ -9,10 +9,6 @@
 #include "imapd_config.h"
 #include "store/store.h"
 
-/* Blob names in the image (imapctl cert gen / import writes them). */
-#define IMAPD_TLS_CERT_BLOB "tls.cert"
-#define IMAPD_TLS_KEY_BLOB  "tls.key"
-
 /* Loads the certificate (files, else the image) and starts the TLS layer.
  * *ready tells whether TLS is available.  0, or -1 after printing one
  * "imapd: ..." line (a certificate that was given but is unusable). */

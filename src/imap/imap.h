@@ -92,6 +92,22 @@ void imap_session_close(imap_session_t *s);
 
 bool imap_session_is_open(const imap_session_t *s);
 
+/* ---- The TLS certificate kept in the image (imap_tls_image.c) ---- */
+
+/* Blob names (imapctl cert gen / cert import write them). */
+#define IMAP_TLS_CERT_BLOB "tls.cert"
+#define IMAP_TLS_KEY_BLOB  "tls.key"
+
+/* Starts the TLS layer with the image's certificate and key: both copied
+ * into the TLS heap at their exact size, handed to tls_server_init with
+ * the port's entropy source, then wiped and freed.  0 when TLS is ready;
+ * STORE_ENOENT when the image holds no certificate (plain IMAP only);
+ * otherwise another STORE_E* code with a reason in err. */
+int imap_tls_from_image(store_t *st,
+                        int (*entropy)(void *ctx, unsigned char *buf,
+                                       size_t len),
+                        void *entropy_ctx, char *err, size_t errcap);
+
 /* The structs' contents are the engine's business. */
 #include "imap/imap_struct.h"
 

@@ -63,6 +63,11 @@ int tls_server_init(const tls_config_t *cfg, char *err, size_t errcap);
  * TLS_CONFIG with a reason in err.  Allocates through mbedTLS's calloc. */
 int tls_check_pair(const uint8_t *cert, size_t cert_len, const uint8_t *key,
                    size_t key_len, char *err, size_t errcap);
+/* A block of the TLS heap (NULL when it is full), and its release: the
+ * bytes are wiped first (a key's copy must not linger).  For callers that
+ * hold certificate and key copies only while tls_server_init parses them. */
+void *tls_alloc(size_t n);
+void tls_free_wiped(void *p, size_t n);
 /* True once tls_server_init succeeded: STARTTLS and implicit TLS work. */
 bool tls_server_ready(void);
 /* Frees the certificate, key and DRBG (all connections closed first). */

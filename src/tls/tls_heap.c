@@ -11,6 +11,8 @@
 #include "tls/tls_int.h"
 
 #include "mbedtls/memory_buffer_alloc.h"
+#include "mbedtls/platform.h"
+#include "mbedtls/platform_util.h"
 
 #if IMAP_TLS_HEAP_SIZE > 0
 /* Aligned for the allocator's headers. */
@@ -37,6 +39,19 @@ void tls_heap_init(void)
 #if IMAP_TLS_HEAP_SIZE > 0
     tls_heap_init_region(tls_heap_mem.bytes, sizeof tls_heap_mem.bytes);
 #endif
+}
+
+void *tls_alloc(size_t n)
+{
+    return tls_heap_ready ? mbedtls_calloc(1, n ? n : 1) : NULL;
+}
+
+void tls_free_wiped(void *p, size_t n)
+{
+    if (p == NULL)
+        return;
+    mbedtls_platform_zeroize(p, n);
+    mbedtls_free(p);
 }
 
 bool tls_heap_is_ready(void)

@@ -11,6 +11,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "imap/imap.h"
 #include "imapctl.h"
 #include "posix_sys.h"
 #include "tls/tls.h"
@@ -23,8 +24,8 @@
 #include "mbedtls/pk.h"
 #include "mbedtls/x509_crt.h"
 
-#define CERT_BLOB "tls.cert"     /* as firmware/imapd/imapd_tls.h */
-#define KEY_BLOB  "tls.key"
+#define CERT_BLOB IMAP_TLS_CERT_BLOB   /* what the servers read (imap.h) */
+#define KEY_BLOB  IMAP_TLS_KEY_BLOB
 #define CERT_FILE_MAX (60 * 1024)
 
 static int rng_entropy(void *ctx, unsigned char *buf, size_t len)
