@@ -57,18 +57,14 @@ int imapd_tls_setup(const imapd_config_t *cfg, store_t *st, bool *ready)
     *ready = false;
     tls_heap_init();
     if (cfg->cert != NULL) {
-        tls_config_t tc;
         size_t clen = 0, klen = 0;
         if (read_file(cfg->cert, imapd_cert, sizeof imapd_cert, &clen) ||
             read_file(cfg->key, imapd_key, sizeof imapd_key, &klen))
             return -1;
         from = "files";
-        memset(&tc, 0, sizeof tc);
-        tc.cert = imapd_cert;
-        tc.cert_len = clen;
-        tc.key = imapd_key;
-        tc.key_len = klen;
-        tc.entropy = entropy;
+        const tls_config_t tc = { .cert = imapd_cert, .cert_len = clen,
+                                  .key = imapd_key, .key_len = klen,
+                                  .entropy = entropy };
         rc = tls_server_init(&tc, err, sizeof err);
         memset(imapd_key, 0, sizeof imapd_key);   /* parsed: the copy goes */
     } else {

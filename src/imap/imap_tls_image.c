@@ -4,8 +4,6 @@
  * boards alike.  The copies live in the TLS heap only while they are
  * parsed, so they cost no static RAM.
  */
-#include <string.h>
-
 #include "imap/imap_int.h"
 #include "tls/tls.h"
 
@@ -55,7 +53,6 @@ int imap_tls_from_image(store_t *st,
 {
     size_t clen = 0, klen = 0;
     uint8_t *cert, *key = NULL;
-    tls_config_t tc;
     int rc;
 
     say(err, errcap, "", NULL);
@@ -70,13 +67,9 @@ int imap_tls_from_image(store_t *st,
             say(err, errcap, "certificate without a key", NULL);
         return rc == STORE_ENOENT ? STORE_ECORRUPT : rc;
     }
-    memset(&tc, 0, sizeof tc);
-    tc.cert = cert;
-    tc.cert_len = clen;
-    tc.key = key;
-    tc.key_len = klen;
-    tc.entropy = entropy;
-    tc.entropy_ctx = entropy_ctx;
+    const tls_config_t tc = { .cert = cert, .cert_len = clen, .key = key,
+                              .key_len = klen, .entropy = entropy,
+                              .entropy_ctx = entropy_ctx };
     rc = tls_server_init(&tc, err, errcap);
     tls_free_wiped(cert, clen);          /* parsed: the copies go */
     tls_free_wiped(key, klen);
