@@ -256,6 +256,11 @@ int st_gc_relocate(store_t *st, uint64_t *addr, uint32_t size, bool shared)
     return STORE_OK;
 }
 
+static bool below_mark(const store_t *st, uint64_t data)
+{
+    return data != DATA_LOST && (data & ~DATA_INLINE) < st->cur.mark;
+}
+
 #define GC_BUSY 1  /* gc_entry: a chunked copy goes on next step */
 
 /* The walk's move of a multi-chunk message at key k: its region reserved
@@ -326,9 +331,79 @@ moved:
     return STORE_OK;
 }
 
-static bool below_mark(const store_t *st, uint64_t data)
+
+/* A COPY of a big message the pass has not reached yet: copying it whole
+ * inside the command would stall the loop (up to IMAP_LITERAL_MAX), so
+ * the chunk cursor moves it first, out of key order, in bounded steps
+ * (gc_early), while the COPY is held (STORE_EAGAIN, nothing changed).
+ * Retried once the record points above the mark, the COPY shares the new
+ * data as usual.  One request at a time: a second COPY waits its turn.
+ * Every chunked message is held (one of a few chunks costs a round or
+ * two; the power-cut test's messages stay below a step's budget and must
+ * meet the hold too); inline data (one record), data already forwarded,
+ * and blocking stores (host tools) go on: st_gc_relocate moves them at
+ * once. */
+int st_gc_hold_copy(store_t *st, uint32_t mbox_id, uint32_t uid)
 {
-    return data != DATA_LOST && (data & ~DATA_INLINE) < st->cur.mark;
+    if (!st->nonblock || !st->cur.mark)
+        return STORE_OK;
+    uint8_t k[KEY_SIZE], v[VAL_MAX];
+    size_t vl;
+    key_make(k, mbox_id, K_MSG, uid);
+    int rc = tree_get(st, k, v, &vl);
+    if (rc == STORE_ENOENT || (rc == STORE_OK && vl != MSG_REC_SIZE))
+        return STORE_OK;   /* the copy itself answers */
+    if (rc < 0)
+        return rc;
+    uint64_t data = st_get64(v + MSG_ADDR_OFF);
+    uint32_t size = st_get32(v + 30);
+    if (!below_mark(st, data) || (data & DATA_INLINE) ||
+        !st_chunks_src_ok(st, data, size))
+        return STORE_OK;
+    if (st_get32(v) & MSGF_SHARED) {
+        uint64_t nw;
+        rc = fwd_get(st, data, &nw);
+        if (rc != STORE_ENOENT)
+            return rc;   /* STORE_OK: moved already, the copy follows */
+    }
+    if (!st->gc_early_on) {
+        memcpy(st->gc_early, k, KEY_SIZE);
+        st->gc_early_on = true;
+    }
+    return STORE_EAGAIN;
+}
+
+/* One step's share of the move st_gc_hold_copy asked for: GC_BUSY while
+ * chunks remain; the record is updated when the last one is in (a record
+ * that changed meanwhile drops the request, its partial copy dead space). */
+static int gc_early(store_t *st, uint32_t *cost, uint32_t budget)
+{
+    uint8_t v[VAL_MAX];
+    size_t vl;
+    int rc = tree_get(st, st->gc_early, v, &vl);
+    if (rc < 0 && rc != STORE_ENOENT)
+        return rc;
+    uint64_t data = rc == STORE_OK && vl == MSG_REC_SIZE
+                        ? st_get64(v + MSG_ADDR_OFF)
+                        : DATA_LOST;
+    *cost += GC_ENTRY_COST;
+    if (!below_mark(st, data) || (data & DATA_INLINE)) {
+        st->gc_early_on = false;
+        if (!memcmp(st->gc_cp.key, st->gc_early, KEY_SIZE))
+            st->gc_cp.mark = 0;
+        return STORE_OK;
+    }
+    rc = gc_move_chunks(st, st->gc_early, &data, st_get32(v + 30),
+                        (st_get32(v) & MSGF_SHARED) != 0, cost, budget);
+    if (rc == GC_BUSY)
+        return rc;
+    st->gc_early_on = false;
+    if (rc < 0)
+        return rc;
+    /* the walk counts its bytes when it reaches the record */
+    st_put64(v + MSG_ADDR_OFF, data);
+    st->pending = true;
+    return tree_put(st, st->gc_early, v, vl);
 }
 
 /* One index entry of the walk. */
@@ -420,6 +495,7 @@ static int gc_finish(store_t *st)
     st->cur.tail_seq = st->cur.mark_seq;
     st->cur.mark = 0;
     st->cur.phase = 0;
+    st->gc_early_on = false;
     st->cur.live = st->cur.walk;
     st->cur.copied = 0;
     memset(st->cur.cursor, 0, sizeof st->cur.cursor);
@@ -454,6 +530,18 @@ static int gc_step(store_t *st, uint32_t budget, bool force, bool *more)
     while (rc == STORE_OK && st->cur.mark && cost < budget) {
         uint8_t k[KEY_SIZE], v[VAL_MAX];
         size_t vl = 0;
+        if (st->gc_early_on &&
+            (st->gc_cp.mark != st->cur.mark ||
+             !memcmp(st->gc_cp.key, st->gc_early, KEY_SIZE))) {
+            /* a held COPY's message first (the walk's own chunked copy,
+             * if any, ends first: one cursor) */
+            rc = gc_early(st, &cost, budget);
+            if (rc == GC_BUSY) {
+                rc = STORE_OK;
+                break;
+            }
+            continue;
+        }
         if (st->cur.phase == 3) {
             /* an APPEND begun below the mark still writes there: wait for
              * it, unless space is short */

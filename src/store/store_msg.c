@@ -636,6 +636,8 @@ int store_msg_copy(store_t *st, uint32_t src_mbox_id, const store_msg_t *m,
     if (rc < 0)
         return rc;
     rc = st_admit(st, 4ull * STORE_NODE_SIZE);
+    if (rc == STORE_OK)
+        rc = st_gc_hold_copy(st, src_mbox_id, m->uid);
     if (rc < 0)
         return rc;
     /* keywords by name; one that does not fit the destination is dropped */

@@ -248,6 +248,10 @@ int st_gc_after_commit(store_t *st, uint64_t wrote);
 /* Moves a message's data above the compaction mark (COPY of data a pass
  * has not reached yet): *addr is updated. */
 int st_gc_relocate(store_t *st, uint64_t *addr, uint32_t size, bool shared);
+/* STORE_EAGAIN (nothing changed) when a COPY meets a big message the pass
+ * has not reached: the chunk cursor moves it first, in bounded steps;
+ * STORE_OK when the copy may go on. */
+int st_gc_hold_copy(store_t *st, uint32_t mbox_id, uint32_t uid);
 /* Counts n more live bytes (an APPEND, a COPY). */
 void st_live_add(store_t *st, uint64_t n);
 /* n live bytes fewer: a purged message's own data (key: its record). */

@@ -138,6 +138,10 @@ struct store {
         uint32_t done;           /* chunks copied so far */
         uint8_t key[16];         /* the message record's key */
     } gc_cp;
+    /* a held COPY's message, moved by the chunk cursor out of key order
+     * (st_gc_hold_copy): the key of its record */
+    bool gc_early_on;
+    uint8_t gc_early[16];
     uint64_t gc_step_res;        /* this step: region bytes reserved ... */
     uint64_t gc_step_late;       /* ... and chunk bytes programmed */
     uint32_t stamp;
