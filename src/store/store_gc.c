@@ -339,8 +339,8 @@ moved:
  * Retried once the record points above the mark, the COPY shares the new
  * data as usual.  One request at a time: a second COPY waits its turn.
  * Every chunked message is held (one of a few chunks costs a round or
- * two; the power-cut test's messages stay below a step's budget and must
- * meet the hold too); inline data (one record), data already forwarded,
+ * two of waiting; one rule, no size threshold); inline data (one
+ * record), data already forwarded,
  * and blocking stores (host tools) go on: st_gc_relocate moves them at
  * once. */
 int st_gc_hold_copy(store_t *st, uint32_t mbox_id, uint32_t uid)
