@@ -43,15 +43,25 @@ static void msg_encode(uint8_t *v, const store_msg_t *m, uint64_t amodseq)
     st_put64(v + 54, amodseq);
 }
 
-int st_msg_load(store_t *st, uint32_t mbox_id, uint32_t uid, store_msg_t *m)
+/* A message's raw record into v (VAL_MAX bytes) and its key into k. */
+static int msg_record(store_t *st, uint32_t mbox_id, uint32_t uid,
+                      uint8_t *k, uint8_t *v)
 {
-    uint8_t k[KEY_SIZE], v[VAL_MAX];
     size_t vl;
     key_make(k, mbox_id, K_MSG, uid);
     int rc = tree_get(st, k, v, &vl);
     if (rc < 0)
         return rc;
-    return st_msg_decode(uid, v, vl, m);
+    return vl == MSG_SIZE ? STORE_OK : STORE_ECORRUPT;
+}
+
+int st_msg_load(store_t *st, uint32_t mbox_id, uint32_t uid, store_msg_t *m)
+{
+    uint8_t k[KEY_SIZE], v[VAL_MAX];
+    int rc = msg_record(st, mbox_id, uid, k, v);
+    if (rc < 0)
+        return rc;
+    return st_msg_decode(uid, v, MSG_SIZE, m);
 }
 
 int st_msg_decode(uint32_t uid, const uint8_t *v, size_t vl, store_msg_t *m)
@@ -100,13 +110,9 @@ int st_msg_raw_flags(store_t *st, uint32_t mbox_id, uint32_t uid,
                      uint32_t *flags)
 {
     uint8_t k[KEY_SIZE], v[VAL_MAX];
-    size_t vl;
-    key_make(k, mbox_id, K_MSG, uid);
-    int rc = tree_get(st, k, v, &vl);
+    int rc = msg_record(st, mbox_id, uid, k, v);
     if (rc < 0)
         return rc;
-    if (vl != MSG_SIZE)
-        return STORE_ECORRUPT;
     *flags = st_get32(v);
     return STORE_OK;
 }
@@ -114,13 +120,9 @@ int st_msg_raw_flags(store_t *st, uint32_t mbox_id, uint32_t uid,
 int st_msg_mark_shared(store_t *st, uint32_t mbox_id, uint32_t uid)
 {
     uint8_t k[KEY_SIZE], v[VAL_MAX];
-    size_t vl;
-    key_make(k, mbox_id, K_MSG, uid);
-    int rc = tree_get(st, k, v, &vl);
+    int rc = msg_record(st, mbox_id, uid, k, v);
     if (rc < 0)
         return rc;
-    if (vl != MSG_SIZE)
-        return STORE_ECORRUPT;
     if (st_get32(v) & MSGF_SHARED)
         return STORE_OK;
     st_put32(v, st_get32(v) | MSGF_SHARED);
