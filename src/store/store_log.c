@@ -245,15 +245,10 @@ static int log_room(store_t *st, uint64_t total)
         uint64_t end = blk_end(st, st->head);
         if (st->head + total <= end)
             return STORE_OK;
-        if (end - st->head >= REC_HDR) {
-            int rc = log_put_record(st, R_PAD, NULL, 0);
-            if (rc < 0)
-                return rc;
-        }
-        int rc = log_flush(st);
+        /* entered, so past the block's start: pad it and go to the next */
+        int rc = log_end_block(st);
         if (rc < 0)
             return rc;
-        st->head = st->wb_base = end;
     }
     return STORE_ENOSPC;  /* the record is larger than a block */
 }
