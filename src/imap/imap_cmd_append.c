@@ -9,7 +9,9 @@
  * When the store is short of space but a compaction pass will make room
  * (STORE_EAGAIN), the APPEND is held before its "+" continuation: the
  * framer keeps the line, step() runs one bounded compaction step per round
- * and the line is parsed again (imap_session.c, space_wait).
+ * and the line is parsed again (imap_session.c, space_wait).  A finish
+ * the store answers STORE_EAGAIN is held the same way after the literal
+ * (run_append_finish).
  */
 #include <string.h>
 
@@ -248,20 +250,21 @@ static int run_append_done(imap_session_t *s)
     return IMAP_R_DONE;
 }
 
-void imap_append_tail(imap_session_t *s, bool junk)
+/* Publishes the message and commits.  A finish the store cannot make in
+ * one go (STORE_EAGAIN: data written before a compaction pass began moves
+ * above the pass's mark a step at a time) holds the command here: one
+ * bounded compaction step per round (space_wait), then the finish again,
+ * other sessions served in between. */
+static int run_append_finish(imap_session_t *s)
 {
     store_t *st = imap_store(s);
-    int r;
-
-    if (junk) {
-        store_append_abort(st, &s->app);
-        store_rollback(st);
-        imap_out_tagged(s, "BAD", "Unexpected data after the message literal");
-        s->tag[0] = 0;
-        return;
-    }
     uint32_t mbox = s->app.mbox_id;
-    r = store_append_finish(st, &s->app, &s->app_uid);
+    int r = store_append_finish(st, &s->app, &s->app_uid);
+
+    if (r == STORE_EAGAIN) {
+        s->space_wait = true;
+        return IMAP_R_MORE;
+    }
     if (r >= 0) {
         store_msg_t m;
         imap_mime_slot_t *a = &s->srv->app[s->u.app.slot];
@@ -274,10 +277,23 @@ void imap_append_tail(imap_session_t *s, bool junk)
     if (r < 0) {
         if (s->app.active)
             store_append_abort(st, &s->app);
-        imap_store_fail(s, r, "APPEND failed");
+        return imap_store_fail(s, r, "APPEND failed");
+    }
+    s->run = run_append_done;
+    return run_append_done(s);
+}
+
+void imap_append_tail(imap_session_t *s, bool junk)
+{
+    store_t *st = imap_store(s);
+
+    if (junk) {
+        store_append_abort(st, &s->app);
+        store_rollback(st);
+        imap_out_tagged(s, "BAD", "Unexpected data after the message literal");
         s->tag[0] = 0;
         return;
     }
     s->cmd_len = 0;
-    s->run = run_append_done;
+    s->run = run_append_finish;
 }

@@ -125,6 +125,11 @@ typedef struct store_append {
     uint8_t hdr_state;             /* CRLF CRLF scanner */
     bool hdr_done;
     bool active;
+    /* the finish's move of data written before a compaction pass began
+     * (st_gc_move_append): the pass's mark it was begun for (0: none),
+     * the region it goes to, the chunks already there */
+    uint64_t move_mark, move_dst;
+    uint32_t move_done;
 } store_append_t;
 
 /* A session's view of one selected mailbox (RFC 3501 message numbers).
@@ -276,7 +281,11 @@ int store_append_begin(store_t *st, store_append_t *a, uint32_t mbox_id,
  * all that is left.) */
 long store_append_write(store_t *st, store_append_t *a, const void *data,
                         size_t len);
-/* All size bytes written: publish the message (pending until commit). */
+/* All size bytes written: publish the message (pending until commit).
+ * STORE_EAGAIN (non-blocking store, nothing visible changed, the append
+ * still active): the data was written before a compaction pass began and
+ * is moving above the pass's mark a step's budget of chunks per call; call
+ * it again (a later loop round) until it answers something else. */
 int store_append_finish(store_t *st, store_append_t *a, uint32_t *uid_out);
 /* Drop an unfinished append (client gone, literal refused). */
 void store_append_abort(store_t *st, store_append_t *a);

@@ -337,7 +337,7 @@ static bool state_ok(const store_t *st, const store_state_t *s)
            (s->hot.id == 0 ||
             (s->hot.uidnext && s->hot.nkeywords <= IMAP_KEYWORDS_MAX)) &&
            s->tail >= st_ring_base(st) && s->tail % st->erase_size == 0 &&
-           s->phase <= 2 && (s->mark == 0 || s->mark > s->tail) &&
+           s->phase <= 3 && (s->mark == 0 || s->mark > s->tail) &&
            (s->root == 0 || s->root >= s->tail);
 }
 

@@ -18,7 +18,9 @@
  * Phase 1 walks the mailboxes' entries (owner >= 1), phase 2 the owner-0
  * entries after them: summaries and forwarding entries still keyed below
  * the mark belong to data nobody references any more and are dropped.
- * When the walk is done, nothing reachable lies below the mark: the tail
+ * When the walk is done (phase 3, which waits while an APPEND begun
+ * before the pass still writes below the mark; a remount ends it, the
+ * unfinished APPEND gone), nothing reachable lies below the mark: the tail
  * moves up to it in one commit, followed by a checkpoint (a mount never
  * starts below the tail), and the head may erase those blocks again.
  *
@@ -254,6 +256,52 @@ int st_gc_relocate(store_t *st, uint64_t *addr, uint32_t size, bool shared)
         return rc;
     *addr = nw;
     return STORE_OK;
+}
+
+/* The data of an APPEND written before the pass began: below the mark,
+ * it must move above it before the message joins the index (the walk may
+ * have passed its mailbox already).  One record moves at once; a chunked
+ * region a step's budget of chunks per call in a non-blocking store
+ * (STORE_EAGAIN until the last chunk is in: the caller finishes again on
+ * a later round).  The cursor lives in the append, so appends finishing
+ * side by side each move their own; the append stays active meanwhile,
+ * so the pass waits for it before it ends (gc_step, phase 3) and the
+ * source stays above the tail.  A blocking store moves it all at once. */
+int st_gc_move_append(store_t *st, store_append_t *a)
+{
+    if (a->data_addr & DATA_INLINE)
+        return st_gc_relocate(st, &a->data_addr, a->size, false);
+    uint64_t chunks = (a->size + (uint64_t)st->chunk_payload - 1) /
+                      st->chunk_payload;
+    int rc;
+    if (a->move_mark != st->cur.mark) {
+        if (!st_chunks_src_ok(st, a->data_addr, a->size))
+            return STORE_ECORRUPT;
+        rc = log_reserve(st, chunks * st->chunk_stride, &a->move_dst);
+        if (rc < 0)
+            return rc;
+        a->move_mark = st->cur.mark;
+        a->move_done = 0;
+    }
+    uint64_t n = st->nonblock ? GC_BUDGET_DEFAULT / st->chunk_stride : chunks;
+    if (n == 0)
+        n = 1;
+    if (n > chunks - a->move_done)
+        n = chunks - a->move_done;
+    rc = st_chunks_copy(st, a->data_addr, a->size, a->move_dst, a->move_done,
+                        a->move_done + n);
+    if (rc != STORE_OK) {
+        a->move_mark = 0;   /* the partial copy is dead space */
+        return rc < 0 ? rc : STORE_ECORRUPT;   /* never laundered */
+    }
+    a->move_done += (uint32_t)n;
+    if (a->move_done < chunks)
+        return STORE_EAGAIN;
+    a->move_mark = 0;
+    rc = gc_moved(st, a->data_addr, a->move_dst, a->size, false);
+    if (rc == STORE_OK)
+        a->data_addr = a->move_dst;
+    return rc;
 }
 
 static bool below_mark(const store_t *st, uint64_t data)

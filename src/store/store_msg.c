@@ -339,18 +339,24 @@ int store_append_finish(store_t *st, store_append_t *a, uint32_t *uid_out)
         return rc;
     if (!a || !a->active || a->written != a->size)
         return STORE_EINVAL;
-    append_end(st, a);
     /* data written before a compaction pass began must move above its
      * mark now (the pass may have walked past this mailbox); data below
      * the tail is gone (a pass ended while the append went on) */
     uint64_t da = a->data_addr & ~DATA_INLINE;
-    if (a->data_addr && da < st->com.tail)
+    if (a->data_addr && da < st->com.tail) {
+        append_end(st, a);
         return STORE_ENOSPC;
-    if (a->data_addr && st->cur.mark && da < st->cur.mark) {
-        rc = st_gc_relocate(st, &a->data_addr, a->size, false);
-        if (rc < 0)
-            return st_fail(st, rc);
     }
+    if (a->data_addr && st->cur.mark && da < st->cur.mark) {
+        rc = st_gc_move_append(st, a);
+        if (rc == STORE_EAGAIN)
+            return rc;   /* still active: the pass waits for it */
+        if (rc < 0) {
+            append_end(st, a);
+            return st_fail(st, rc);
+        }
+    }
+    append_end(st, a);
     store_mbox_t mb;
     rc = st_mbox_load(st, a->mbox_id, &mb);
     if (rc < 0)

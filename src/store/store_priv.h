@@ -248,6 +248,10 @@ int st_gc_after_commit(store_t *st, uint64_t wrote);
 /* Moves a message's data above the compaction mark (COPY of data a pass
  * has not reached yet): *addr is updated. */
 int st_gc_relocate(store_t *st, uint64_t *addr, uint32_t size, bool shared);
+/* Moves an APPEND's data written before the pass began above its mark
+ * (store_append_finish): STORE_EAGAIN while chunks remain (non-blocking
+ * store), then STORE_OK with a->data_addr updated. */
+int st_gc_move_append(store_t *st, store_append_t *a);
 /* STORE_EAGAIN (nothing changed) when a COPY meets a big message the pass
  * has not reached: the chunk cursor moves it first, in bounded steps;
  * STORE_OK when the copy may go on. */

@@ -70,7 +70,9 @@ typedef struct store_state {
     uint64_t tail, tail_gen, tail_seq;
     /* a compaction pass: everything below mark (0: none) is rewritten
      * above it; cursor: the next index key to visit, phase 1 the
-     * mailboxes, phase 2 the owner-0 entries, copied: bytes it wrote */
+     * mailboxes, phase 2 the owner-0 entries, phase 3 the walk done but
+     * the tail not moved yet (waiting for APPENDs that write below the
+     * mark; committed like the others), copied: bytes it wrote */
     uint64_t mark, mark_gen, mark_seq, copied;
     uint8_t cursor[16];
     uint8_t phase;

@@ -5,7 +5,9 @@
  * bounded steps (the store's largest step, in flash bytes); a store whose
  * live data does not fit answers NO [OVERQUOTA]; a FETCH streaming one
  * message over many rounds while other sessions churn enough to lap the
- * ring reads the message whole.
+ * ring reads the message whole; the finish of an APPEND whose data was
+ * written before the pass began is held while that data moves, the
+ * other sessions served meanwhile.
  *
  * The device is the driver's small one (1 MiB NOR: a ring of 1016 KiB,
  * a 64 KiB reserve); the churn from a full store also runs on 4 MiB (a
@@ -315,6 +317,72 @@ static void test_fetch_across_passes(void **st)
     free(m);
 }
 
+/* Session 0 sends half of a 400 KB APPEND literal; session 1 churns until
+ * a compaction pass is under way; then the rest and the CRLF.  The data
+ * written before the pass must move above the pass's mark: the finish is
+ * held (space_wait, no tagged answer yet) and moves it a step at a time
+ * while session 1 is served; then OK, and the message reads back whole. */
+static void test_append_finish_held(void **st)
+{
+    (void)st;
+    const size_t big = 400000;   /* the FETCH fits TD_OUT_MAX */
+    bool held;
+    char *m = malloc(big), cmd[64];
+    body(m, big, 11);
+    login(0, "INBOX");
+    login(1, "INBOX");
+    expect(1, "c CREATE Churn\r\n", "c OK");
+    snprintf(cmd, sizeof cmd, "a APPEND INBOX {%zu}\r\n", big);
+    expect(0, cmd, "+ Ready");
+    td_feed(T, 0, m, big / 2, 4096);
+    store_stat_t sst;
+    for (unsigned r = 0;; r++) {
+        assert_int_equal(store_get_stat(&T->store, &sst), STORE_OK);
+        if (sst.compacting)
+            break;
+        assert_true(r < 1000);
+        assert_int_equal(append(1, "Churn", MSG_SIZE, r, &held), 1);
+        expect(1, "s SELECT Churn\r\n", "s OK");
+        expunge_first(1);
+        expect(1, "s SELECT INBOX\r\n", "s OK");
+    }
+    td_feed(T, 0, m + big / 2, big - big / 2, 4096);
+    imap_session_t *s = &T->sess[0];
+    assert_true(s->app.active && s->app.written == big);
+    assert_true(s->app.data_addr < T->store.cur.mark);
+    uint8_t *p;
+    assert_true(imap_session_rx_space(s, &p) >= 2);
+    memcpy(p, "\r\n", 2);
+    imap_session_rx_commit(s, 2);
+    unsigned rounds = 0;
+    for (;;) {
+        unsigned ev = imap_session_step(s, T->now);
+        const uint8_t *q;
+        size_t n = imap_session_tx_data(s, &q);
+        if (n > 0)
+            break;
+        assert_true(ev & IMAP_EV_BUSY);   /* the port steps it again */
+        assert_true(s->space_wait && s->app.active);
+        rounds++;
+        assert_true(rounds < 1000);
+        expect(1, "n NOOP\r\n", "n OK");   /* served meanwhile */
+    }
+    td_run(T, 0);
+    assert_non_null(strstr(td_out(T, 0), "a OK [APPENDUID"));
+    td_clear(T, 0);
+    fprintf(stderr, "APPEND finish held %u rounds\n", rounds);
+    assert_true(rounds >= big / (64u * 1024));
+    expect(0, "n NOOP\r\n", "n OK");
+    td_send(T, 0, "f FETCH 1 BODY.PEEK[]\r\n");
+    const char *lit = strstr(td_out(T, 0), "{400000}\r\n");
+    assert_non_null(lit);
+    assert_memory_equal(lit + 10, m, big);
+    assert_non_null(strstr(lit + 10 + big, "f OK"));
+    td_clear(T, 0);
+    assert_int_equal(store_check(&T->store, NULL, NULL), 0);
+    free(m);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -324,6 +392,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_churn_from_full, setup4, teardown),
         cmocka_unit_test_setup_teardown(test_copy_held, setup, teardown),
         cmocka_unit_test_setup_teardown(test_fetch_across_passes, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_append_finish_held, setup4, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

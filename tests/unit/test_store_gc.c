@@ -22,7 +22,15 @@
  *     original are byte-exact and share the moved data; power cuts
  *     during such a held COPY (every 5th program/erase) leave the
  *     original whole, an acknowledged copy there, any copy there
- *     byte-exact, the image clean.
+ *     byte-exact, the image clean;
+ *   - a pass waiting at its end for an APPEND (phase 3) survives a
+ *     remount;
+ *   - the finish of a big APPEND whose data was written before the pass
+ *     began is held (STORE_EAGAIN) while that data moves above the mark
+ *     a step's budget at a time: no call programs more than a step's
+ *     budget plus one chunk; power cuts during the held finish (every 3rd
+ *     program/erase) leave the message absent or byte-exact, there when
+ *     acknowledged, UIDNEXT never back, the image clean.
  * STORE_GC_LONG=n multiplies the churn (the long mode).
  */
 #include "store_testlib.h"
@@ -647,6 +655,214 @@ static void test_big_message_copy_cuts(void **state)
     free(st);
 }
 
+/* Offers bytes [a->written, to) of body to an APPEND under way. */
+static void append_upto(store_t *st, store_append_t *a, const uint8_t *body,
+                        uint32_t to)
+{
+    while (a->written < to) {
+        long n = store_append_write(st, a, body + a->written,
+                                    to - a->written);
+        assert_true(n > 0);
+    }
+}
+
+/* A pass whose walk is done waits (phase 3, committed) while an APPEND
+ * begun before it still writes below its mark.  An image unmounted or cut
+ * in that state mounts (it was refused as corrupt: a slow upload at the
+ * end of a pass, then a restart, made the store unmountable); the pass
+ * ends at the next step, the unfinished APPEND leaves no trace. */
+static void test_pass_waits_for_append(void **state)
+{
+    (void)state;
+    tdev_t d;
+    store_mbox_t mb[3];
+    store_t *st = big_setup(&d, 4u << 20, mb);
+    uint8_t *msg = malloc(100000), *body = malloc(8000);
+    tbody(msg, 100000, 3);
+    uint32_t keep = tappend(st, mb[0].id, msg, 50000, 0, 65536);
+    assert_int_equal(store_commit(st), STORE_OK);
+    store_append_t ap;
+    assert_int_equal(store_append_begin(st, &ap, mb[0].id, 100000, 0, 0,
+                                        1700000000, 0), STORE_OK);
+    append_upto(st, &ap, msg, 10 * st->chunk_payload);
+    until_pass(st, mb[2].id, body);
+    for (unsigned i = 0; st->com.phase != 3; i++) {
+        assert_true(i < 10000);
+        assert_true(store_maintain(st, 8192) >= 0);
+    }
+    assert_int_equal(store_maintain(st, 8192), 1);   /* it waits */
+    assert_int_equal(st->com.phase, 3);
+    store_append_abort(st, &ap);   /* the session is gone */
+    tremount(&d, st);
+    assert_int_equal(st->com.phase, 3);
+    finish_pass(st);
+    store_mbox_t after;
+    assert_int_equal(store_mbox_get(st, mb[0].id, &after), STORE_OK);
+    assert_int_equal(after.messages, 1);
+    tcheck_body(st, mb[0].id, keep, msg, 50000);
+    assert_int_equal(store_check(st, report, NULL), 0);
+    assert_int_equal(store_unmount(st), STORE_OK);
+    free(msg);
+    free(body);
+    tdev_free(&d);
+    free(st);
+}
+
+/* An APPEND of n bytes into mb[0] whose first half is written before a
+ * compaction pass begins and the rest after: its region lies below the
+ * pass's mark when the literal ends. */
+static void append_across_pass_start(store_t *st, const store_mbox_t *mb,
+                                     store_append_t *ap, const uint8_t *body,
+                                     uint32_t n, uint8_t *scratch)
+{
+    assert_int_equal(store_append_begin(st, ap, mb[0].id, n, 0, 0,
+                                        1700000000, 0), STORE_OK);
+    append_upto(st, ap, body, n / 2 / st->chunk_payload * st->chunk_payload);
+    until_pass(st, mb[2].id, scratch);
+    append_upto(st, ap, body, n);
+    assert_true(ap->data_addr < st->cur.mark);
+}
+
+/* The finish of a 2 MiB APPEND whose data was written before the pass
+ * began: the data moves above the mark a step's budget of chunks per
+ * call (STORE_EAGAIN in between, the engine's hold), not inside one call
+ * (it programmed the whole message, 2 MiB, before). */
+static void test_big_append_finish(void **state)
+{
+    (void)state;
+    tdev_t d;
+    store_mbox_t mb[3];
+    store_t *st = big_setup(&d, 32u << 20, mb);
+    uint8_t *big = malloc(BIG), *body = malloc(8000);
+    tbody(big, BIG, 13);
+    store_append_t ap;
+    append_across_pass_start(st, mb, &ap, big, BIG, body);
+    uint32_t stride = st->chunk_stride, uid = 0;
+    uint64_t worst = 0, held = 0;
+    int rc;
+    for (;;) {
+        uint64_t p0 = d.ram.sim.stats.prog_bytes;
+        rc = store_append_finish(st, &ap, &uid);
+        if (rc == STORE_OK)
+            rc = store_commit(st);
+        uint64_t w = d.ram.sim.stats.prog_bytes - p0;
+        worst = w > worst ? w : worst;
+        if (rc != STORE_EAGAIN)
+            break;
+        assert_true(ap.active);   /* the pass waits for it */
+        held++;
+        p0 = d.ram.sim.stats.prog_bytes;
+        assert_true(store_maintain(st, STEP_BUDGET) >= 0);
+        w = d.ram.sim.stats.prog_bytes - p0;
+        worst = w > worst ? w : worst;
+        assert_true(held < 10000);
+    }
+    assert_int_equal(rc, STORE_OK);
+    printf("APPEND of %u KiB written before the pass began: finish held "
+           "%llu times, largest call programmed %llu bytes\n", BIG / 1024,
+           (unsigned long long)held, (unsigned long long)worst);
+    assert_true(worst <= STEP_BUDGET + stride + STEP_EXTRA);
+    assert_true(held >= BIG / (STEP_BUDGET + stride));
+    store_msg_t m;
+    assert_int_equal(store_msg_get(st, mb[0].id, uid, &m), STORE_OK);
+    assert_true(!st->cur.mark || m.data_addr >= st->cur.mark);
+    tcheck_body(st, mb[0].id, uid, big, BIG);
+    finish_pass(st);
+    tcheck_body(st, mb[0].id, uid, big, BIG);
+    assert_int_equal(store_check(st, report, NULL), 0);
+    tremount(&d, st);
+    tcheck_body(st, mb[0].id, uid, big, BIG);
+    assert_int_equal(store_check(st, report, NULL), 0);
+    assert_int_equal(store_unmount(st), STORE_OK);
+    free(big);
+    free(body);
+    tdev_free(&d);
+    free(st);
+}
+
+/* Power cuts during such a held finish: the flash image and the store's
+ * RAM (the append under way) are saved when the literal has ended; the
+ * finish, its steps and its commit are cut at every 3rd program/erase.
+ * After the remount the message is there, byte-exact, when its commit was
+ * acknowledged, absent or byte-exact otherwise (never half there), UIDNEXT
+ * did not go back, and the image checks clean. */
+static void test_big_append_finish_cuts(void **state)
+{
+    (void)state;
+    tdev_t d;
+    store_mbox_t mb[3];
+    store_t *st = big_setup(&d, 32u << 20, mb);
+    const uint32_t n = 300000;
+    uint8_t *msg = malloc(n), *body = malloc(8000);
+    tbody(msg, n, 17);
+    store_append_t ap, ap0;
+    append_across_pass_start(st, mb, &ap, msg, n, body);
+    store_mbox_t before;
+    assert_int_equal(store_mbox_get(st, mb[0].id, &before), STORE_OK);
+    size_t sz = (size_t)d.geo.size;
+    uint8_t *snap = malloc(sz);
+    store_t *st0 = tstore_new();
+    memcpy(snap, d.mem, sz);
+    *st0 = *st;
+    ap0 = ap;
+    flash_ram_power_up(&d.ram);
+    unsigned long long held = 0, cuts = 0, mid = 0, there = 0;
+    uint64_t total = 0;
+    for (uint64_t cut = 0; cut == 0 || cut <= total; cut += cut ? 3 : 1) {
+        memcpy(d.mem, snap, sz);
+        *st = *st0;
+        ap = ap0;
+        flash_ram_power_up(&d.ram);
+        if (cut)
+            flash_sim_cut_at(&d.ram.sim, cut, (uint32_t)cut * 7919u + 1);
+        uint32_t uid = 0;
+        unsigned h = 0;
+        int rc;
+        while ((rc = store_append_finish(st, &ap, &uid)) == STORE_EAGAIN) {
+            h++;
+            if ((rc = store_maintain(st, STEP_BUDGET)) < 0)
+                break;
+            assert_true(h < 10000);
+        }
+        if (rc == STORE_OK)
+            rc = store_commit(st);
+        if (!cut) {   /* the uncut run: how many operations it takes */
+            assert_int_equal(rc, STORE_OK);
+            total = d.ram.sim.ops;
+            held = h;
+            continue;
+        }
+        mid += h > 0 && rc < 0;
+        flash_ram_power_up(&d.ram);
+        assert_int_equal(store_mount(st, &d.ram.dev), STORE_OK);
+        store_mbox_t after;
+        assert_int_equal(store_mbox_get(st, mb[0].id, &after), STORE_OK);
+        assert_true(after.uidnext >= before.uidnext);
+        if (rc == STORE_OK)
+            assert_int_equal(after.messages, before.messages + 1);
+        assert_true(after.messages <= before.messages + 1);
+        if (after.messages > before.messages) {
+            tcheck_body(st, mb[0].id, before.uidnext, msg, n);
+            there++;
+        }
+        assert_int_equal(store_check(st, report, NULL), 0);
+        cuts++;
+    }
+    printf("held finish of a %u-byte APPEND (%llu rounds, %llu ops): %llu "
+           "power cuts survived, %llu of them mid-move, %llu with the "
+           "message in\n", n, held, (unsigned long long)total, cuts, mid,
+           there);
+    assert_true(held > 1);
+    assert_true(mid > 0);
+    assert_int_equal(store_unmount(st), STORE_OK);
+    free(snap);
+    free(st0);
+    free(msg);
+    free(body);
+    tdev_free(&d);
+    free(st);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -654,6 +870,9 @@ int main(void)
         cmocka_unit_test(test_big_message_changes),
         cmocka_unit_test(test_big_message_copy),
         cmocka_unit_test(test_big_message_copy_cuts),
+        cmocka_unit_test(test_pass_waits_for_append),
+        cmocka_unit_test(test_big_append_finish),
+        cmocka_unit_test(test_big_append_finish_cuts),
         cmocka_unit_test(test_full_store),
         cmocka_unit_test(test_churn_nor),
         cmocka_unit_test(test_churn_nand),
