@@ -506,6 +506,49 @@ static void test_big_message_changes(void **state)
     free(st);
 }
 
+/* A command the store may hold (STORE_EAGAIN): a COPY of m from mailbox
+ * `from` to `to`, or (ap set) an APPEND's finish; uid: the new message. */
+typedef struct held_cmd {
+    uint32_t from, to;
+    const store_msg_t *m;
+    store_append_t *ap;
+    uint32_t uid;
+} held_cmd_t;
+
+/* *worst: at least what the flash programmed since p0 (worst NULL: no). */
+static void note_prog(const tdev_t *d, uint64_t p0, uint64_t *worst)
+{
+    uint64_t w = d->ram.sim.stats.prog_bytes - p0;
+    if (worst && w > *worst)
+        *worst = w;
+}
+
+/* Runs c as the engine does: a store step after every STORE_EAGAIN, then
+ * the command again, committed when it answers STORE_OK.  Returns its
+ * answer (or the step's error); *held: the EAGAINs; *worst: the most flash
+ * bytes one call (command or step) programmed. */
+static int held_run(tdev_t *d, store_t *st, held_cmd_t *c, unsigned *held,
+                    uint64_t *worst)
+{
+    for (*held = 0; *held < 100000;) {
+        uint64_t p0 = d->ram.sim.stats.prog_bytes;
+        int rc = c->ap ? store_append_finish(st, c->ap, &c->uid)
+                       : store_msg_copy(st, c->from, c->m, c->to, &c->uid);
+        if (rc == STORE_OK)
+            rc = store_commit(st);
+        note_prog(d, p0, worst);
+        if (rc != STORE_EAGAIN)
+            return rc;
+        ++*held;
+        p0 = d->ram.sim.stats.prog_bytes;
+        rc = store_maintain(st, STEP_BUDGET);
+        note_prog(d, p0, worst);
+        if (rc < 0)
+            return rc;
+    }
+    return STORE_EIO;
+}
+
 /* A COPY of a 2 MiB message whose data the pass has not reached: the
  * COPY is held while the chunk cursor moves the message out of key order,
  * a step at a time; then it shares the moved data.  Without the hold the
@@ -528,30 +571,15 @@ static void test_big_message_copy(void **state)
     until_pass(st, c.id, body);
     /* the pass has not moved it (its walk may not have begun it either) */
     assert_true(m.data_addr < st->cur.mark);
-    uint32_t stride = st->chunk_stride, cu = 0;
-    uint64_t worst = 0, calls = 0, held = 0;
-    int rc;
-    for (;;) {
-        uint64_t p0 = d.ram.sim.stats.prog_bytes;
-        rc = store_msg_copy(st, a.id, &m, b.id, &cu);
-        if (rc == STORE_OK)
-            rc = store_commit(st);
-        uint64_t w = d.ram.sim.stats.prog_bytes - p0;
-        worst = w > worst ? w : worst;
-        calls++;
-        if (rc != STORE_EAGAIN)
-            break;
-        held++;
-        p0 = d.ram.sim.stats.prog_bytes;
-        assert_true(store_maintain(st, STEP_BUDGET) >= 0);
-        w = d.ram.sim.stats.prog_bytes - p0;
-        worst = w > worst ? w : worst;
-        assert_true(calls < 10000);
-    }
-    assert_int_equal(rc, STORE_OK);
-    printf("COPY of a %u KiB message below the mark: held %llu times, "
-           "largest call programmed %llu bytes\n", BIG / 1024,
-           (unsigned long long)held, (unsigned long long)worst);
+    uint32_t stride = st->chunk_stride;
+    uint64_t worst = 0;
+    unsigned held;
+    held_cmd_t cp = { .from = a.id, .to = b.id, .m = &m };
+    assert_int_equal(held_run(&d, st, &cp, &held, &worst), STORE_OK);
+    uint32_t cu = cp.uid;
+    printf("COPY of a %u KiB message below the mark: held %u times, "
+           "largest call programmed %llu bytes\n", BIG / 1024, held,
+           (unsigned long long)worst);
     assert_true(worst <= STEP_BUDGET + stride + STEP_EXTRA);
     assert_true(held >= BIG / (STEP_BUDGET + stride));
     assert_int_equal(store_msg_get(st, a.id, buid, &x1), STORE_OK);
@@ -567,22 +595,6 @@ static void test_big_message_copy(void **state)
     free(body);
     tdev_free(&d);
     free(st);
-}
-
-/* A COPY as the engine runs it: held (STORE_EAGAIN) while steps move its
- * message, then committed; *held counts the rounds. */
-static int held_copy(store_t *st, uint32_t a, const store_msg_t *m,
-                     uint32_t b, uint32_t *cu, unsigned *held)
-{
-    int rc;
-    while ((rc = store_msg_copy(st, a, m, b, cu)) == STORE_EAGAIN) {
-        if (++*held > 100000)
-            return STORE_EIO;
-        rc = store_maintain(st, STEP_BUDGET);
-        if (rc < 0)
-            return rc;
-    }
-    return rc == STORE_OK ? store_commit(st) : rc;
 }
 
 /* Power cuts during a COPY-driven chunk move: the image holds a pass under
@@ -611,9 +623,9 @@ static void test_big_message_copy_cuts(void **state)
     memcpy(snap, d.mem, sz);
     /* the uncut run: how many program/erase operations it takes */
     flash_ram_power_up(&d.ram);
-    unsigned held = 0;
-    uint32_t cu = 0;
-    assert_int_equal(held_copy(st, a.id, &m, b.id, &cu, &held), STORE_OK);
+    unsigned held;
+    held_cmd_t cp = { .from = a.id, .to = b.id, .m = &m };
+    assert_int_equal(held_run(&d, st, &cp, &held, NULL), STORE_OK);
     uint64_t total = d.ram.sim.ops;
     assert_true(held > 1);
     unsigned long long cuts = 0, mid = 0, copied = 0;
@@ -624,8 +636,7 @@ static void test_big_message_copy_cuts(void **state)
         store_set_nonblocking(st, true);
         flash_ram_power_up(&d.ram);
         flash_sim_cut_at(&d.ram.sim, cut, (uint32_t)cut * 7919u + 1);
-        held = 0;
-        int rc = held_copy(st, a.id, &m, b.id, &cu, &held);
+        int rc = held_run(&d, st, &cp, &held, NULL);
         mid += held > 0 && rc < 0;   /* cut while held: mid-move */
         flash_ram_power_up(&d.ram);
         assert_int_equal(store_mount(st, &d.ram.dev), STORE_OK);
@@ -737,30 +748,15 @@ static void test_big_append_finish(void **state)
     tbody(big, BIG, 13);
     store_append_t ap;
     append_across_pass_start(st, mb, &ap, big, BIG, body);
-    uint32_t stride = st->chunk_stride, uid = 0;
-    uint64_t worst = 0, held = 0;
-    int rc;
-    for (;;) {
-        uint64_t p0 = d.ram.sim.stats.prog_bytes;
-        rc = store_append_finish(st, &ap, &uid);
-        if (rc == STORE_OK)
-            rc = store_commit(st);
-        uint64_t w = d.ram.sim.stats.prog_bytes - p0;
-        worst = w > worst ? w : worst;
-        if (rc != STORE_EAGAIN)
-            break;
-        assert_true(ap.active);   /* the pass waits for it */
-        held++;
-        p0 = d.ram.sim.stats.prog_bytes;
-        assert_true(store_maintain(st, STEP_BUDGET) >= 0);
-        w = d.ram.sim.stats.prog_bytes - p0;
-        worst = w > worst ? w : worst;
-        assert_true(held < 10000);
-    }
-    assert_int_equal(rc, STORE_OK);
+    uint32_t stride = st->chunk_stride;
+    uint64_t worst = 0;
+    unsigned held;
+    held_cmd_t c = { .ap = &ap };
+    assert_int_equal(held_run(&d, st, &c, &held, &worst), STORE_OK);
+    uint32_t uid = c.uid;
     printf("APPEND of %u KiB written before the pass began: finish held "
-           "%llu times, largest call programmed %llu bytes\n", BIG / 1024,
-           (unsigned long long)held, (unsigned long long)worst);
+           "%u times, largest call programmed %llu bytes\n", BIG / 1024,
+           held, (unsigned long long)worst);
     assert_true(worst <= STEP_BUDGET + stride + STEP_EXTRA);
     assert_true(held >= BIG / (STEP_BUDGET + stride));
     store_msg_t m;
@@ -815,17 +811,9 @@ static void test_big_append_finish_cuts(void **state)
         flash_ram_power_up(&d.ram);
         if (cut)
             flash_sim_cut_at(&d.ram.sim, cut, (uint32_t)cut * 7919u + 1);
-        uint32_t uid = 0;
-        unsigned h = 0;
-        int rc;
-        while ((rc = store_append_finish(st, &ap, &uid)) == STORE_EAGAIN) {
-            h++;
-            if ((rc = store_maintain(st, STEP_BUDGET)) < 0)
-                break;
-            assert_true(h < 10000);
-        }
-        if (rc == STORE_OK)
-            rc = store_commit(st);
+        unsigned h;
+        held_cmd_t c = { .ap = &ap };
+        int rc = held_run(&d, st, &c, &h, NULL);
         if (!cut) {   /* the uncut run: how many operations it takes */
             assert_int_equal(rc, STORE_OK);
             total = d.ram.sim.ops;
