@@ -107,6 +107,8 @@ void imap_sb_u64(imap_sb_t *b, uint64_t v);
 
 /* ---- session (imap_session.c) ------------------------------------------- */
 void imap_log(imap_session_t *s, int level, const char *a, const char *b);
+/* Logs a compaction pass that started or ended since the last call. */
+void imap_server_watch_store(imap_server_t *srv);
 store_t *imap_store(imap_session_t *s);
 void imap_unselect(imap_session_t *s);
 void imap_set_bye(imap_session_t *s, const char *text);

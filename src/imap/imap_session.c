@@ -34,6 +34,11 @@ void imap_server_init(imap_server_t *srv, store_t *store,
     /* a cooperative loop never waits for a whole compaction pass: the
      * store answers STORE_EAGAIN and the command is held instead */
     store_set_nonblocking(store, true);
+    store_stat_t st;
+    if (store_get_stat(store, &st) == STORE_OK) {
+        srv->gc_running = st.compacting;
+        srv->gc_passes = st.passes;
+    }
     if (cfg != NULL)
         srv->cfg = *cfg;
     if (srv->cfg.greeting_name == NULL)
@@ -650,5 +655,6 @@ unsigned imap_session_step(imap_session_t *s, uint64_t now_ms)
     }
     if (s->tls != NULL)
         ev = imap_tls_post_step(s, ev);
+    imap_server_watch_store(s->srv);
     return ev;
 }

@@ -30,6 +30,8 @@ struct imap_server {
     imap_config_t cfg;
     imap_session_t *sessions;      /* intrusive list of open sessions */
     bool maint_err;                /* the last store_maintain failed */
+    bool gc_running;               /* a compaction pass was under way and */
+    uint32_t gc_passes;            /* this many had ended, when last seen */
     imap_mime_slot_t rd;           /* FETCH and SEARCH */
     imap_mime_slot_t app[IMAP_MIME_PARSERS];   /* APPENDs being parsed */
 };

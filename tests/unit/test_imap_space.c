@@ -30,6 +30,24 @@
 
 static td_t *T;
 
+/* The server's log: compaction pass lines counted. */
+static unsigned g_started, g_ended;
+
+static void count_log(void *ctx, int level, const char *msg)
+{
+    (void)ctx;
+    if (strncmp(msg, "compaction pass ", 16) != 0)
+        return;
+    assert_int_equal(level, IMAP_LOG_INFO);
+    assert_non_null(strstr(msg, " KiB used of "));
+    if (strncmp(msg + 16, "started: ", 9) == 0)
+        g_started++;
+    else if (strncmp(msg + 16, "ended: ", 7) == 0)
+        g_ended++;
+    else
+        fail_msg("log: %s", msg);
+}
+
 static int setup_size(uint32_t size)
 {
     T = calloc(1, sizeof *T);
@@ -39,6 +57,8 @@ static int setup_size(uint32_t size)
     for (int i = 0; i < TD_SESSIONS; i++)
         T->out[i] = malloc(TD_OUT_MAX + 1);
     td_init(T, true);
+    T->srv.cfg.log = count_log;
+    g_started = g_ended = 0;
     return 0;
 }
 
@@ -180,6 +200,9 @@ static void test_churn_held_not_refused(void **st)
             (double)T->step_max_ns / 1e6);
     assert_true(holds > 0);
     assert_true(sst.passes >= 4);
+    /* every pass logged its start and its end (one may be under way) */
+    assert_int_equal(g_ended, sst.passes);
+    assert_int_equal(g_started, sst.passes + sst.compacting);
     /* a step: at most its budget (64 KiB) of work, plus the message that
      * crosses it, plus the index paths it rewrote (node cache: 8 KiB a
      * flush) and its commit */
