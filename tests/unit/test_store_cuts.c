@@ -29,8 +29,9 @@
  * left: finished again after a step); more COPYs, of chunked messages of
  * the mailbox the walk reaches last (the COPY hold), and bigger messages
  * (to 49 chunks on NAND).  The non-blocking form has fewer steps (CI
- * time) and asserts that holds, passes begun mid-literal, held finishes
- * and cuts during one all happen.  STORE_CUTS=n runs both variants;
+ * time, a workload seed that meets every hold in them) and asserts that
+ * holds, passes begun mid-literal, held finishes and cuts while a COPY
+ * or a finish is held all happen.  STORE_CUTS=n runs both variants;
  * STORE_CUTS_TEST=pattern only the tests it names (cmocka's filter,
  * e.g. '*_nb').
  */
@@ -88,7 +89,8 @@ typedef struct tally {
      * (store_gc.c: the partial copy must be dead space after a remount) */
     unsigned midcopy;
     unsigned held;       /* APPEND/COPY answered STORE_EAGAIN, begun again */
-    unsigned held_copy;  /* ... of them COPYs */
+    unsigned held_copy;  /* ... of them COPYs, */
+    unsigned held_move;  /* ... held for their message's move */
     unsigned midlit;     /* APPENDs a pass began under (data below its mark) */
     unsigned fin_held;   /* finishes answered STORE_EAGAIN (held) ... */
     unsigned fin_rounds; /* ... and how many times */
@@ -100,10 +102,12 @@ static tally_t g_t;
  * begun again, some literals streaming while a pass starts). */
 static bool g_nb;
 static bool g_copying;   /* step(): the command held is a COPY */
-/* a finish answered STORE_EAGAIN and the APPEND has not ended since */
-static bool g_fin_holding;
+/* a finish answered STORE_EAGAIN and the APPEND has not ended since; a
+ * COPY was held for its message's move (st_gc_hold_copy) and has not
+ * been done since */
+static bool g_fin_holding, g_copy_holding;
 /* cuts that struck during a chunked copy, while a finish was held, while
- * a held COPY's message was being moved (st_gc_hold_copy) */
+ * a COPY was held for its message's move */
 static unsigned long long g_cut_midcopy, g_cut_finheld, g_cut_early;
 /* long mode: cuts whose continuation met a refusal the reference did not
  * meet, or the other way round */
@@ -115,6 +119,7 @@ static unsigned long long g_cut_refused;
  * 33,000 bytes up to g_big (more than a held finish moves in one call:
  * 16 chunks). */
 static uint32_t g_bytes_max, g_big;
+static uint32_t g_seed;   /* the workload's seed (0: the blocking one's) */
 
 /* Rounds a held command may wait before the test calls it stuck. */
 #define HOLD_MAX 10000u
@@ -233,7 +238,7 @@ static uint32_t mbox_bytes(store_t *st, const store_mbox_t *x,
 static int step_once(store_t *st, int k)
 {
     g_copying = false;
-    uint32_t x = (uint32_t)k * 2654435761u + 17;
+    uint32_t x = (uint32_t)k * 2654435761u + 17 + g_seed * 7919u;
     store_user_t u;
     store_mbox_t in, a;
     memset(&u, 0, sizeof u);
@@ -366,10 +371,17 @@ static int step(store_t *st, int k)
 {
     for (unsigned round = 0; round < HOLD_MAX; round++) {
         int rc = step_once(st, k);
-        if (rc != STORE_EAGAIN)
+        if (rc != STORE_EAGAIN) {
+            if (rc == STORE_OK)
+                g_copy_holding = false;
             return rc;
+        }
         g_t.held++;
         g_t.held_copy += g_copying;
+        /* the hold that moves the COPY's message first (not a wait for
+         * room): its move is what a cut strikes next */
+        g_copy_holding = g_copying && st->gc_early_on;
+        g_t.held_move += g_copy_holding;
         store_rollback(st);
         rc = store_maintain(st, 0);
         if (rc < 0)
@@ -431,10 +443,12 @@ static void reference(run_t *r, flash_geometry_t g, int nsteps)
     assert_true(g_t.midcopy > 0);  /* the workload cuts chunked copies */
     if (g_nb) {
         print_message("non-blocking: %u commands held and begun again "
-                      "(%u COPY), %u APPENDs a pass began under, %u finishes "
-                      "held (%u times)\n", g_t.held, g_t.held_copy,
-                      g_t.midlit, g_t.fin_held, g_t.fin_rounds);
-        assert_true(g_t.held > 0);      /* the workload meets the holds, */
+                      "(%u COPY, %u of them for a move), %u APPENDs a pass "
+                      "began under, %u finishes held (%u times)\n",
+                      g_t.held, g_t.held_copy, g_t.held_move, g_t.midlit,
+                      g_t.fin_held, g_t.fin_rounds);
+        assert_true(g_t.held > 0);      /* the workload meets the holds */
+        assert_true(g_t.held_move > 0); /* (a COPY's move among them), */
         assert_true(g_t.midlit > 0);    /* passes begun mid-literal */
         assert_true(g_t.fin_held > 0);  /* and finishes held for them */
     }
@@ -454,14 +468,14 @@ static void one_cut(run_t *r, uint64_t cut, uint32_t seed, bool finish)
     mode_mount(r, true);
     flash_ram_power_up(&r->d.ram);
     flash_sim_cut_at(&r->d.ram.sim, cut, seed);
-    g_fin_holding = false;
+    g_fin_holding = g_copy_holding = false;
     int done = 0;
     while (done < r->nsteps && step(st, done) == STORE_OK)
         done++;
     if (done == r->nsteps)
         return;  /* past the end of the workload */
     g_cut_midcopy += st->gc_cp.mark != 0;
-    g_cut_early += st->gc_early_on;
+    g_cut_early += g_copy_holding;
     g_cut_finheld += g_fin_holding;
     flash_ram_power_up(&r->d.ram);
     mode_mount(r, false);
@@ -510,6 +524,7 @@ typedef struct variant {
     int nsteps;          /* steps of the every-index form */
     unsigned bytes_div;  /* non-blocking: g_bytes_max = size / bytes_div */
     uint32_t big;        /* non-blocking: g_big */
+    uint32_t seed;       /* g_seed: one that meets every hold in nsteps */
 } variant_t;
 
 /* The workload of variant v cut at every program/erase index (or
@@ -523,6 +538,7 @@ static void cuts(const variant_t *v)
     g_nb = v->nb;
     g_bytes_max = v->nb ? (uint32_t)(g.size / v->bytes_div) : 0;
     g_big = v->big;
+    g_seed = v->seed;
     reference(&r, g, want ? 3000 : v->nsteps);
     r.strict = !want;
     unsigned long long survived = 0;
@@ -552,15 +568,17 @@ static void cuts(const variant_t *v)
            "chunked copy", v->name, v->nb ? "non-blocking" : "blocking",
            survived, g_cut_midcopy);
     if (v->nb)
-        printf(", %llu while a held COPY's message moved, %llu while a "
+        printf(", %llu while a COPY was held for a move, %llu while a "
                "finish was held", g_cut_early, g_cut_finheld);
     if (want)
         printf("; %llu compared no further after a refusal only one of "
                "the runs met", g_cut_refused);
     printf("\n");
     assert_true(g_cut_midcopy > 0);
-    if (v->nb && !want)
+    if (v->nb && !want) {
+        assert_true(g_cut_early > 0);
         assert_true(g_cut_finheld > 0);
+    }
     free(r.fp);
     free(r.refused);
     tdev_free(&r.d);
@@ -571,14 +589,14 @@ static void test_cuts_nor(void **state)
 {
     (void)state;
     cuts(&(variant_t){ geo_nor(512 * 1024), "NOR 4 KiB/256 B", false, 860,
-                       0, 0 });
+                       0, 0, 0 });
 }
 
 static void test_cuts_nand(void **state)
 {
     (void)state;
     cuts(&(variant_t){ geo_nand(2u << 20), "NAND 128 KiB/2 KiB", false, 1100,
-                       0, 0 });
+                       0, 0, 0 });
 }
 
 /* Non-blocking: fewer steps (CI time); NOR on 256 KiB, so that passes
@@ -589,14 +607,14 @@ static void test_cuts_nor_nb(void **state)
 {
     (void)state;
     cuts(&(variant_t){ geo_nor(256 * 1024), "NOR 4 KiB/256 B", true, 360,
-                       12, 36000 });
+                       12, 36000, 5 });
 }
 
 static void test_cuts_nand_nb(void **state)
 {
     (void)state;
     cuts(&(variant_t){ geo_nand(2u << 20), "NAND 128 KiB/2 KiB", true, 420,
-                       6, 100000 });
+                       6, 100000, 0 });
 }
 
 int main(void)
