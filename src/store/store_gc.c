@@ -414,6 +414,8 @@ int st_gc_hold_copy(store_t *st, uint32_t mbox_id, uint32_t uid)
         if (rc != STORE_ENOENT)
             return rc;   /* STORE_OK: moved already, the copy follows */
     }
+    if (st->gc_stuck)
+        return STORE_ENOSPC;   /* the pass cannot move it: no waiting */
     if (!st->gc_early_on) {
         memcpy(st->gc_early, k, KEY_SIZE);
         st->gc_early_on = true;
@@ -628,6 +630,7 @@ static int gc_step(store_t *st, uint32_t budget, bool force, bool *more)
         store_rollback(st);
     if (rc < 0)
         st->gc_cp.mark = 0;   /* its region stays dead space */
+    st->gc_stuck = rc == STORE_ENOSPC;
     st->in_gc = false;
     if (rc == STORE_OK && running && !st->com.mark) {
         st->passes++;
@@ -695,9 +698,12 @@ int st_admit(store_t *st, uint64_t n)
             return rc;
         return room(st, n) ? STORE_OK : STORE_ENOSPC;
     }
-    /* the pass under way frees space at its end: wait for it */
+    /* the pass under way frees space at its end: wait for it; unless it
+     * has no room to go on (a power cut during it wasted more than the
+     * reserve: docs/STORE.md, "Limits, known"): then the writer gets NO
+     * [OVERQUOTA] now instead of waiting for ever */
     if (st->com.mark)
-        return STORE_EAGAIN;
+        return st->gc_stuck ? STORE_ENOSPC : STORE_EAGAIN;
     /* a pass ended and nothing changed since: another frees nothing;
      * otherwise one is worth it when it can make the room by the count of
      * live bytes, or when a mailbox was deleted (its bytes never left

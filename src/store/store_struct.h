@@ -123,6 +123,7 @@ struct store {
     bool recovered;              /* mount: unclean, a torn tail dropped */
     bool nonblock;               /* st_admit answers EAGAIN, never blocks */
     bool gc_want;                /* a writer waits: start a pass */
+    bool gc_stuck;               /* the last step found no room to go on */
     bool gc_freed;               /* a mailbox deleted since the pass began */
     uint32_t passes;             /* passes ended since mount */
     uint64_t pass_end_seq;       /* commit that ended the last pass */

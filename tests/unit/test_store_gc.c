@@ -24,7 +24,8 @@
  *     original whole, an acknowledged copy there, any copy there
  *     byte-exact, the image clean;
  *   - a pass waiting at its end for an APPEND (phase 3) survives a
- *     remount;
+ *     remount; a pass left without room to go on has APPEND and COPY
+ *     refused at once (not held for ever);
  *   - the finish of a big APPEND whose data was written before the pass
  *     began is held (STORE_EAGAIN) while that data moves above the mark
  *     a step's budget at a time: no call programs more than a step's
@@ -34,6 +35,7 @@
  * STORE_GC_LONG=n multiplies the churn (the long mode).
  */
 #include "store_testlib.h"
+#include "store/store_priv.h"   /* st_free, log_reserve: a cut's waste */
 
 static void report(void *ctx, const char *what, uint64_t where)
 {
@@ -677,6 +679,55 @@ static void append_upto(store_t *st, store_append_t *a, const uint8_t *body,
     }
 }
 
+/* A pass left without room to go on (what a power cut during it can
+ * waste, beyond the reserve, is simulated by a region nobody uses): its
+ * steps fail with STORE_ENOSPC, and an APPEND or a COPY of a message the
+ * pass must still move gets STORE_ENOSPC (NO [OVERQUOTA]) at once instead
+ * of STORE_EAGAIN, which had the engine wait for ever; every message
+ * still reads back. */
+static void test_stuck_pass_refuses(void **state)
+{
+    (void)state;
+    tdev_t d;
+    store_mbox_t mb[3];
+    store_t *st = big_setup(&d, 1u << 20, mb);
+    uint8_t *msg = malloc(40000), *body = malloc(8000);
+    uint32_t uids[6];
+    for (unsigned i = 0; i < 6; i++) {
+        tbody(msg, 40000, 50 + i);
+        uids[i] = tappend(st, mb[0].id, msg, 40000, 0, 65536);
+    }
+    assert_int_equal(store_commit(st), STORE_OK);
+    until_pass(st, mb[2].id, body);
+    uint64_t waste;
+    assert_true(st_free(st) > 16384);
+    assert_int_equal(log_reserve(st, st_free(st) - 16384, &waste), STORE_OK);
+    int rc = STORE_OK;
+    for (unsigned i = 0; i < 1000 && rc >= 0; i++)
+        rc = store_maintain(st, 8192);
+    assert_int_equal(rc, STORE_ENOSPC);
+    store_append_t ap;
+    assert_int_equal(store_append_begin(st, &ap, mb[1].id, 40000, 0, 0,
+                                        1700000000, 0), STORE_ENOSPC);
+    store_rollback(st);
+    store_msg_t m;
+    uint32_t cu;
+    for (unsigned i = 0; i < 6; i++) {
+        assert_int_equal(store_msg_get(st, mb[0].id, uids[i], &m), STORE_OK);
+        if ((m.data_addr & ~DATA_INLINE) < st->cur.mark) {
+            rc = store_msg_copy(st, mb[0].id, &m, mb[1].id, &cu);
+            assert_int_equal(rc, STORE_ENOSPC);
+            store_rollback(st);
+        }
+        tbody(msg, 40000, 50 + i);
+        tcheck_body(st, mb[0].id, uids[i], msg, 40000);
+    }
+    free(msg);
+    free(body);
+    tdev_free(&d);
+    free(st);
+}
+
 /* A pass whose walk is done waits (phase 3, committed) while an APPEND
  * begun before it still writes below its mark.  An image unmounted or cut
  * in that state mounts (it was refused as corrupt: a slow upload at the
@@ -859,6 +910,7 @@ int main(void)
         cmocka_unit_test(test_big_message_copy),
         cmocka_unit_test(test_big_message_copy_cuts),
         cmocka_unit_test(test_pass_waits_for_append),
+        cmocka_unit_test(test_stuck_pass_refuses),
         cmocka_unit_test(test_big_append_finish),
         cmocka_unit_test(test_big_append_finish_cuts),
         cmocka_unit_test(test_full_store),
