@@ -88,7 +88,12 @@ void st_state_put(uint8_t *p, const store_state_t *s)
     st_put64(p + 120, s->copied);
     memcpy(p + 128, s->cursor, 16);
     p[144] = s->phase;
-    p[145] = p[146] = p[147] = 0;
+    /* big and walk_big, 12 bits each in what were three zero bytes (an
+     * older image reads 0: no big message known until its next pass) */
+    unsigned b = st_big_code(s->big), w = st_big_code(s->walk_big);
+    p[145] = (uint8_t)(b >> 4);
+    p[146] = (uint8_t)((b & 15) << 4 | w >> 8);
+    p[147] = (uint8_t)w;
     st_put64(p + 148, s->live);
     st_put64(p + 156, s->walk);
 }
@@ -120,6 +125,8 @@ void st_state_get(const uint8_t *p, store_state_t *s)
     s->copied = st_get64(p + 120);
     memcpy(s->cursor, p + 128, 16);
     s->phase = p[144];
+    s->big = st_big_chunks((unsigned)p[145] << 4 | p[146] >> 4);
+    s->walk_big = st_big_chunks((unsigned)(p[146] & 15) << 8 | p[147]);
     s->live = st_get64(p + 148);
     s->walk = st_get64(p + 156);
 }

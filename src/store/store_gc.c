@@ -68,6 +68,54 @@ uint64_t st_reserve(const store_t *st)
     return r < st->ring / 4 ? r : st->ring / 4;
 }
 
+/* The most budget one step takes: GC_BUDGET_MAX, at most ring/32 on a
+ * small ring: a power cut wastes what the step under way wrote, and room
+ * for that is kept free while a pass may run (st_cut_waste). */
+static uint32_t step_cap(const store_t *st)
+{
+    uint64_t c = st->ring / 32;
+    if (c < 4096)
+        c = 4096;
+    return c < GC_BUDGET_MAX ? (uint32_t)c : GC_BUDGET_MAX;
+}
+
+uint64_t st_cut_waste(const store_t *st)
+{
+    /* a power cut during a pass loses what the step under way wrote: its
+     * budget and one chunk beyond it, the index nodes it rewrote (about
+     * as many bytes again: an entry costs 64 of budget, a 1 KiB node
+     * holds a dozen or so) and its commit; the region of the chunked copy
+     * it was making (a step finishes at most one: gc_region_done); and
+     * the rest of the block the mount skips */
+    return 2ull * step_cap(st) + (uint64_t)st->com.big * st->chunk_stride +
+           2ull * st->chunk_stride + st->erase_size;
+}
+
+unsigned st_big_code(uint32_t chunks)
+{
+    if (chunks < 2048)
+        return chunks;
+    uint32_t code = 2048 + (chunks - 2048 + 31) / 32;
+    return code > 4095 ? 4095 : code;
+}
+
+uint32_t st_big_chunks(unsigned code)
+{
+    return code < 2048 ? code : 2048 + (code - 2048) * 32;
+}
+
+void st_big_note(store_t *st, uint64_t data, uint32_t size)
+{
+    if (data == DATA_LOST || (data & DATA_INLINE))
+        return;
+    uint32_t c = st_big_chunks(st_big_code((uint32_t)(
+        (size + (uint64_t)st->chunk_payload - 1) / st->chunk_payload)));
+    if (c > st->cur.big)
+        st->cur.big = c;
+    if (st->cur.mark && c > st->cur.walk_big)
+        st->cur.walk_big = c;
+}
+
 /* What a pass may still have to copy: at most what lies below its mark
  * less the data it moved already (each live byte there moves once; the
  * count is data only, so it never runs ahead of what is left); without a
@@ -116,7 +164,8 @@ static uint64_t entry_bytes(size_t vl)
 /* Free space beyond what the pass needs and the reserve. */
 static uint64_t slack(const store_t *st)
 {
-    uint64_t need = to_copy(st) + st_reserve(st), f = st_free(st);
+    uint64_t need = to_copy(st) + st_reserve(st) + st_cut_waste(st),
+             f = st_free(st);
     return f > need ? f - need : 0;
 }
 
@@ -142,7 +191,7 @@ static uint64_t pass_overhead(const store_t *st)
  * for the next one. */
 static bool room(const store_t *st, uint64_t n)
 {
-    uint64_t res = st_reserve(st);
+    uint64_t res = st_reserve(st) + st_cut_waste(st);
     if (st_free(st) < n + to_copy(st) + res)
         return false;
     if (!st->com.mark)
@@ -161,7 +210,8 @@ static bool room_after_pass(const store_t *st, uint64_t n)
 {
     uint64_t used = st->com.live + pass_overhead(st);
     return used < st->ring &&
-           st->ring - used >= n + st->com.live + st_reserve(st);
+           st->ring - used >= n + st->com.live + st_reserve(st) +
+                                  st_cut_waste(st);
 }
 
 static void key_next(uint8_t *k)
@@ -372,6 +422,7 @@ static int gc_move_chunks(store_t *st, const uint8_t *k, uint64_t *addr,
     }   /* else damaged: DATA_LOST, never laundered */
 moved:
     st->gc_cp.mark = 0;
+    st->gc_region_done = true;
     rc = gc_moved(st, old, nw, size, shared);
     if (rc < 0)
         return rc;
@@ -495,6 +546,7 @@ static int gc_entry(store_t *st, const uint8_t *k, uint8_t *v, size_t vl,
     uint32_t size = st_get32(v + 30);
     uint64_t bytes = st_data_bytes(st, data, size);
     bool shared = (st_get32(v) & MSGF_SHARED) != 0;
+    st_big_note(st, data, size);
     if (!below_mark(st, data)) {
         st->cur.walk += bytes;
         return STORE_OK;
@@ -530,6 +582,7 @@ static int gc_start(store_t *st)
     st->cur.copied = 0;
     st->cur.walk = 0;
     st->cur.phase = 1;
+    st->cur.walk_big = 0;
     key_make(st->cur.cursor, 1, 0, 0);
     st->pending = true;
     return STORE_OK;
@@ -547,6 +600,8 @@ static int gc_finish(store_t *st)
     st->cur.phase = 0;
     st->gc_early_on = false;
     st->cur.live = st->cur.walk;
+    st->cur.big = st->cur.walk_big;   /* every message, and appends since
+                                         the pass began (st_big_note) */
     st->cur.copied = 0;
     memset(st->cur.cursor, 0, sizeof st->cur.cursor);
     st->pending = true;
@@ -570,6 +625,9 @@ static int gc_step(store_t *st, uint32_t budget, bool force, bool *more)
     st->in_gc = true;
     int rc = STORE_OK;
     uint32_t cost = 0;
+    if (budget > step_cap(st))
+        budget = step_cap(st);
+    st->gc_region_done = false;
     if (!st->cur.mark) {
         rc = gc_start(st);
         st->gc_want = false;
@@ -586,9 +644,9 @@ static int gc_step(store_t *st, uint32_t budget, bool force, bool *more)
             /* a held COPY's message first (the walk's own chunked copy,
              * if any, ends first: one cursor) */
             rc = gc_early(st, &cost, budget);
-            if (rc == GC_BUSY) {
-                rc = STORE_OK;
-                break;
+            if (rc == GC_BUSY || st->gc_region_done) {
+                rc = rc == GC_BUSY ? STORE_OK : rc;
+                break;   /* one region per step: a cut wastes at most one */
             }
             continue;
         }
@@ -623,6 +681,8 @@ static int gc_step(store_t *st, uint32_t budget, bool force, bool *more)
         memcpy(st->cur.cursor, k, KEY_SIZE);
         key_next(st->cur.cursor);
         st->pending = true;
+        if (rc == STORE_OK && st->gc_region_done)
+            break;   /* one region per step: a cut wastes at most one */
     }
     if (rc == STORE_OK)
         rc = store_commit(st);

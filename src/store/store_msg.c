@@ -375,6 +375,7 @@ int store_append_finish(store_t *st, store_append_t *a, uint32_t *uid_out)
     if (rc < 0)
         return rc;
     st_live_add(st, st_data_bytes(st, m.data_addr, m.size) + 2 * 80);
+    st_big_note(st, m.data_addr, m.size);
     return mbox_took_message(st, &mb, &m, uid_out);
 }
 

@@ -256,6 +256,16 @@ int st_gc_move_append(store_t *st, store_append_t *a);
  * has not reached: the chunk cursor moves it first, in bounded steps;
  * STORE_OK when the copy may go on. */
 int st_gc_hold_copy(store_t *st, uint32_t mbox_id, uint32_t uid);
+/* What a power cut during a pass may waste above its mark: kept free
+ * beside the reserve, so the pass can always end. */
+uint64_t st_cut_waste(const store_t *st);
+/* A message's data (APPEND, or met by the walk): big follows its chunks. */
+void st_big_note(store_t *st, uint64_t data, uint32_t size);
+/* A chunk count in 12 bits (the commit state): exact below 2048, above in
+ * steps of 32 chunks, at most 67,552; st_big_chunks(st_big_code(c)) is
+ * the representable count >= c (so RAM and flash agree). */
+unsigned st_big_code(uint32_t chunks);
+uint32_t st_big_chunks(unsigned code);
 /* Counts n more live bytes (an APPEND, a COPY). */
 void st_live_add(store_t *st, uint64_t n);
 /* n live bytes fewer: a purged message's own data (key: its record). */

@@ -76,6 +76,11 @@ typedef struct store_state {
     uint64_t mark, mark_gen, mark_seq, copied;
     uint8_t cursor[16];
     uint8_t phase;
+    /* chunks of the largest multi-chunk message a pass may have to copy
+     * (an upper bound: each pass recounts it, walk_big, and it becomes big
+     * when the pass ends): what a power cut during a pass may waste, kept
+     * free (st_cut_waste) */
+    uint32_t big, walk_big;
     /* live bytes (data and index), as the last pass counted them plus
      * what was added since (an upper bound: deletions count at the next
      * pass); walk: the count of the pass under way */
@@ -124,6 +129,7 @@ struct store {
     bool nonblock;               /* st_admit answers EAGAIN, never blocks */
     bool gc_want;                /* a writer waits: start a pass */
     bool gc_stuck;               /* the last step found no room to go on */
+    bool gc_region_done;         /* this step finished a chunked copy */
     bool gc_freed;               /* a mailbox deleted since the pass began */
     uint32_t passes;             /* passes ended since mount */
     uint64_t pass_end_seq;       /* commit that ended the last pass */

@@ -172,7 +172,7 @@ static void expunge_first(int i)
     expect(i, "e EXPUNGE\r\n", "e OK");
 }
 
-/* 13 messages of 30 KB live (with the one APPEND adds, 14: about what a
+/* 11 messages of 30 KB live (with the one APPEND adds, 12: about what a
  * store of this ring holds),
  * then 200 rounds of APPEND + EXPUNGE (six times the ring): every APPEND
  * goes in, some after being held, and no compaction step writes more than
@@ -183,7 +183,7 @@ static void test_churn_held_not_refused(void **st)
     unsigned holds = 0;
     bool held;
     login(0, "INBOX");
-    for (unsigned i = 0; i < 13; i++) {
+    for (unsigned i = 0; i < 11; i++) {
         assert_int_equal(append(0, "INBOX", MSG_SIZE, i, &held), 1);
         holds += held;
     }
@@ -194,7 +194,7 @@ static void test_churn_held_not_refused(void **st)
     }
     store_stat_t sst;
     assert_int_equal(store_get_stat(&T->store, &sst), STORE_OK);
-    fprintf(stderr, "held %u of 213 APPENDs, %u passes, largest step %llu "
+    fprintf(stderr, "held %u of 211 APPENDs, %u passes, largest step %llu "
             "bytes, longest session step %.2f ms (RAM flash)\n", holds,
             sst.passes, (unsigned long long)sst.step_max,
             (double)T->step_max_ns / 1e6);
@@ -207,7 +207,7 @@ static void test_churn_held_not_refused(void **st)
      * crosses it, plus the index paths it rewrote (node cache: 8 KiB a
      * flush) and its commit */
     assert_true(sst.step_max <= 64u * 1024 + 16u * 2048 + 64u * 1024);
-    expect(0, "s STATUS INBOX (MESSAGES)\r\n", "(MESSAGES 13)");
+    expect(0, "s STATUS INBOX (MESSAGES)\r\n", "(MESSAGES 11)");
 }
 
 /* Live data beyond what the store holds: NO [OVERQUOTA], after at most a
@@ -222,7 +222,10 @@ static void test_full_refused(void **st)
         n++;
         assert_true(n < 40);   /* 40 x 30 KB is more than the ring */
     }
-    assert_true(n >= 14);
+    /* half the ring, less the reserve and the room a power cut during a
+     * pass may waste (st_cut_waste: about 100 KiB here) */
+    fprintf(stderr, "full store: %u messages of 30 KB\n", n);
+    assert_true(n >= 12);
     char want[40];
     snprintf(want, sizeof want, "(MESSAGES %u)", n);
     expect(0, "s STATUS INBOX (MESSAGES)\r\n", want);
@@ -263,7 +266,7 @@ static void test_copy_held(void **st)
     bool held;
     login(0, "INBOX");
     expect(0, "c CREATE Other\r\n", "c OK");
-    for (unsigned i = 0; i < 14; i++)
+    for (unsigned i = 0; i < 11; i++)
         assert_int_equal(append(0, "INBOX", MSG_SIZE, i, &held), 1);
     /* churn in Other fills the log with garbage; COPY shares data, so it
      * needs only index room: it goes in, held or not */

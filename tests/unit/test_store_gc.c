@@ -435,8 +435,8 @@ static void finish_pass(store_t *st)
     assert_false(s.compacting);
 }
 
-/* A message and its copy read back byte-exact and the image checks
- * clean (remount: after one). */
+/* A message and its copy (ub 0: none) read back byte-exact and the image
+ * checks clean (remount: after one). */
 static void check_pair(tdev_t *d, store_t *st, uint32_t a, uint32_t ua,
                        uint32_t b, uint32_t ub, const uint8_t *body,
                        uint32_t n, bool remount)
@@ -444,7 +444,8 @@ static void check_pair(tdev_t *d, store_t *st, uint32_t a, uint32_t ua,
     if (remount)
         tremount(d, st);
     tcheck_body(st, a, ua, body, n);
-    tcheck_body(st, b, ub, body, n);
+    if (ub)
+        tcheck_body(st, b, ub, body, n);
     assert_int_equal(store_check(st, report, NULL), 0);
 }
 
@@ -813,13 +814,10 @@ static void test_big_append_finish(void **state)
     store_msg_t m;
     assert_int_equal(store_msg_get(st, mb[0].id, uid, &m), STORE_OK);
     assert_true(!st->cur.mark || m.data_addr >= st->cur.mark);
-    tcheck_body(st, mb[0].id, uid, big, BIG);
+    check_pair(&d, st, mb[0].id, uid, 0, 0, big, BIG, false);
     finish_pass(st);
-    tcheck_body(st, mb[0].id, uid, big, BIG);
-    assert_int_equal(store_check(st, report, NULL), 0);
-    tremount(&d, st);
-    tcheck_body(st, mb[0].id, uid, big, BIG);
-    assert_int_equal(store_check(st, report, NULL), 0);
+    check_pair(&d, st, mb[0].id, uid, 0, 0, big, BIG, false);
+    check_pair(&d, st, mb[0].id, uid, 0, 0, big, BIG, true);
     assert_int_equal(store_unmount(st), STORE_OK);
     free(big);
     free(body);
