@@ -685,7 +685,8 @@ static void append_upto(store_t *st, store_append_t *a, const uint8_t *body,
  * steps fail with STORE_ENOSPC, and an APPEND or a COPY of a message the
  * pass must still move gets STORE_ENOSPC (NO [OVERQUOTA]) at once instead
  * of STORE_EAGAIN, which had the engine wait for ever; every message
- * still reads back. */
+ * still reads back; EXPUNGE still works, and once it removed what the
+ * pass had to copy the pass ends and APPEND works again. */
 static void test_stuck_pass_refuses(void **state)
 {
     (void)state;
@@ -723,6 +724,22 @@ static void test_stuck_pass_refuses(void **state)
         tbody(msg, 40000, 50 + i);
         tcheck_body(st, mb[0].id, uids[i], msg, 40000);
     }
+    /* EXPUNGE of what the pass has still to copy makes room: it ends,
+     * and APPEND works again */
+    store_mbox_t x;
+    for (unsigned i = 0; i < 6; i++)
+        assert_int_equal(store_msg_expunge(st, mb[0].id, uids[i]), STORE_OK);
+    assert_int_equal(store_commit(st), STORE_OK);
+    assert_int_equal(store_mbox_get(st, mb[0].id, &x), STORE_OK);
+    assert_int_equal(store_mbox_purge(st, mb[0].id, x.highestmodseq),
+                     STORE_OK);
+    assert_int_equal(store_commit(st), STORE_OK);
+    finish_pass(st);
+    tbody(msg, 40000, 99);
+    uint32_t nu = tappend(st, mb[1].id, msg, 40000, 0, 65536);
+    assert_int_equal(store_commit(st), STORE_OK);
+    tcheck_body(st, mb[1].id, nu, msg, 40000);
+    assert_int_equal(store_check(st, report, NULL), 0);
     free(msg);
     free(body);
     tdev_free(&d);
