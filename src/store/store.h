@@ -112,6 +112,16 @@ typedef struct store_stat {
 /* The store itself: one per device, its RAM fixed at build time. */
 typedef struct store store_t;
 
+/* A chunked copy of a message's data under way (compaction: the walk's
+ * copy, a COPY's held move, an APPEND's finish): RAM only, a few chunks a
+ * call (st_chunks_move); a power cut leaves the partial region dead. */
+typedef struct store_chunk_move {
+    uint64_t mark;                 /* the pass it belongs to, 0: none */
+    uint64_t src, dst;             /* old data address, reserved region */
+    uint32_t size;                 /* message bytes */
+    uint32_t done;                 /* chunks copied so far */
+} store_chunk_move_t;
+
 /* An APPEND in progress (lives in the session, a few dozen bytes). */
 typedef struct store_append {
     uint32_t mbox_id;
@@ -126,10 +136,8 @@ typedef struct store_append {
     bool hdr_done;
     bool active;
     /* the finish's move of data written before a compaction pass began
-     * (st_gc_move_append): the pass's mark it was begun for (0: none),
-     * the region it goes to, the chunks already there */
-    uint64_t move_mark, move_dst;
-    uint32_t move_done;
+     * (st_gc_move_append) */
+    store_chunk_move_t move;
 } store_append_t;
 
 /* A session's view of one selected mailbox (RFC 3501 message numbers).

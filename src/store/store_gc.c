@@ -108,8 +108,7 @@ void st_big_note(store_t *st, uint64_t data, uint32_t size)
 {
     if (data == DATA_LOST || (data & DATA_INLINE))
         return;
-    uint32_t c = st_big_chunks(st_big_code((uint32_t)(
-        (size + (uint64_t)st->chunk_payload - 1) / st->chunk_payload)));
+    uint32_t c = st_big_chunks(st_big_code((uint32_t)st_chunks(st, size)));
     if (c > st->cur.big)
         st->cur.big = c;
     if (st->cur.mark && c > st->cur.walk_big)
@@ -132,8 +131,7 @@ uint64_t st_data_bytes(const store_t *st, uint64_t data_addr, uint32_t size)
 {
     if (data_addr & DATA_INLINE)
         return REC_HDR + (uint64_t)size;
-    return (size + (uint64_t)st->chunk_payload - 1) / st->chunk_payload *
-           st->chunk_stride;
+    return st_chunks(st, size) * st->chunk_stride;
 }
 
 void st_live_add(store_t *st, uint64_t n)
@@ -321,36 +319,16 @@ int st_gc_move_append(store_t *st, store_append_t *a)
 {
     if (a->data_addr & DATA_INLINE)
         return st_gc_relocate(st, &a->data_addr, a->size, false);
-    uint64_t chunks = (a->size + (uint64_t)st->chunk_payload - 1) /
-                      st->chunk_payload;
-    int rc;
-    if (a->move_mark != st->cur.mark) {
-        if (!st_chunks_src_ok(st, a->data_addr, a->size))
-            return STORE_ECORRUPT;
-        rc = log_reserve(st, chunks * st->chunk_stride, &a->move_dst);
-        if (rc < 0)
-            return rc;
-        a->move_mark = st->cur.mark;
-        a->move_done = 0;
-    }
-    uint64_t n = st->nonblock ? GC_BUDGET_DEFAULT / st->chunk_stride : chunks;
-    if (n == 0)
-        n = 1;
-    if (n > chunks - a->move_done)
-        n = chunks - a->move_done;
-    rc = st_chunks_copy(st, a->data_addr, a->size, a->move_dst, a->move_done,
-                        a->move_done + n);
-    if (rc != STORE_OK) {
-        a->move_mark = 0;   /* the partial copy is dead space */
-        return rc < 0 ? rc : STORE_ECORRUPT;   /* never laundered */
-    }
-    a->move_done += (uint32_t)n;
-    if (a->move_done < chunks)
+    uint64_t n = st->nonblock ? GC_BUDGET_DEFAULT / st->chunk_stride
+                              : UINT64_MAX;
+    int rc = st_chunks_move(st, &a->move, a->data_addr, a->size, &n);
+    if (rc == ST_MOVE_MORE)
         return STORE_EAGAIN;
-    a->move_mark = 0;
-    rc = gc_moved(st, a->data_addr, a->move_dst, a->size, false);
+    if (rc != STORE_OK)
+        return rc < 0 ? rc : STORE_ECORRUPT;   /* never laundered */
+    rc = gc_moved(st, a->data_addr, a->move.dst, a->size, false);
     if (rc == STORE_OK)
-        a->data_addr = a->move_dst;
+        a->data_addr = a->move.dst;
     return rc;
 }
 
@@ -372,8 +350,6 @@ static int gc_move_chunks(store_t *st, const uint8_t *k, uint64_t *addr,
                           uint32_t budget)
 {
     uint64_t old = *addr, nw = DATA_LOST;
-    uint64_t chunks = (size + (uint64_t)st->chunk_payload - 1) /
-                      st->chunk_payload;
     int rc;
     if (shared) {
         rc = fwd_get(st, old, &nw);
@@ -386,42 +362,21 @@ static int gc_move_chunks(store_t *st, const uint8_t *k, uint64_t *addr,
             return rc;
         nw = DATA_LOST;
     }
-    if (st->gc_cp.mark != st->cur.mark || st->gc_cp.src != old ||
-        st->gc_cp.size != size || memcmp(st->gc_cp.key, k, KEY_SIZE)) {
-        st->gc_cp.mark = 0;
-        if (!st_chunks_src_ok(st, old, size))
-            goto moved;   /* not in the log: lost, as st_data_copy says */
-        rc = log_reserve(st, chunks * st->chunk_stride, &st->gc_cp.dst);
-        if (rc < 0)
-            return rc;
-        st->gc_step_res += chunks * st->chunk_stride;
-        st->gc_cp.mark = st->cur.mark;
-        st->gc_cp.src = old;
-        st->gc_cp.size = size;
-        st->gc_cp.done = 0;
-        memcpy(st->gc_cp.key, k, KEY_SIZE);
+    if (memcmp(st->gc_cp_key, k, KEY_SIZE)) {
+        st->gc_cp.mark = 0;   /* another message: a fresh move */
+        memcpy(st->gc_cp_key, k, KEY_SIZE);
     }
     uint64_t n = *cost < budget
                      ? (budget - *cost + st->chunk_stride - 1) / st->chunk_stride
                      : 1;
-    if (n > chunks - st->gc_cp.done)
-        n = chunks - st->gc_cp.done;
-    rc = st_chunks_copy(st, old, size, st->gc_cp.dst, st->gc_cp.done,
-                        st->gc_cp.done + n);
-    if (rc < 0) {
-        st->gc_cp.mark = 0;
+    rc = st_chunks_move(st, &st->gc_cp, old, size, &n);
+    if (rc < 0)
         return rc;
-    }
     *cost += (uint32_t)(n * st->chunk_stride);
-    st->gc_step_late += n * st->chunk_stride;
-    if (rc == STORE_OK) {
-        st->gc_cp.done += (uint32_t)n;
-        if (st->gc_cp.done < chunks)
-            return GC_BUSY;
-        nw = st->gc_cp.dst;
-    }   /* else damaged: DATA_LOST, never laundered */
-moved:
-    st->gc_cp.mark = 0;
+    if (rc == ST_MOVE_MORE)
+        return GC_BUSY;
+    if (rc == STORE_OK)
+        nw = st->gc_cp.dst;   /* else damaged or lost: DATA_LOST */
     st->gc_region_done = true;
     rc = gc_moved(st, old, nw, size, shared);
     if (rc < 0)
@@ -490,7 +445,7 @@ static int gc_early(store_t *st, uint32_t *cost, uint32_t budget)
     *cost += GC_ENTRY_COST;
     if (!below_mark(st, data) || (data & DATA_INLINE)) {
         st->gc_early_on = false;
-        if (!memcmp(st->gc_cp.key, st->gc_early, KEY_SIZE))
+        if (!memcmp(st->gc_cp_key, st->gc_early, KEY_SIZE))
             st->gc_cp.mark = 0;
         return STORE_OK;
     }
@@ -640,7 +595,7 @@ static int gc_step(store_t *st, uint32_t budget, bool force, bool *more)
         size_t vl = 0;
         if (st->gc_early_on &&
             (st->gc_cp.mark != st->cur.mark ||
-             !memcmp(st->gc_cp.key, st->gc_early, KEY_SIZE))) {
+             !memcmp(st->gc_cp_key, st->gc_early, KEY_SIZE))) {
             /* a held COPY's message first (the walk's own chunked copy,
              * if any, ends first: one cursor) */
             rc = gc_early(st, &cost, budget);

@@ -169,8 +169,7 @@ int store_append_begin(store_t *st, store_append_t *a, uint32_t mbox_id,
     rc = st_mbox_load(st, mbox_id, &m);
     if (rc < 0)
         return rc;
-    uint64_t chunks = (size + (uint64_t)st->chunk_payload - 1) /
-                      st->chunk_payload;
+    uint64_t chunks = st_chunks(st, size);
     uint64_t addr = 0;
     /* the data, its record or chunk padding, and an index path */
     rc = st_admit(st, chunks * st->chunk_stride + 3ull * STORE_NODE_SIZE +
@@ -296,8 +295,7 @@ long store_append_write(store_t *st, store_append_t *a, const void *data,
             break;
         uint64_t idx = a->written / st->chunk_payload;
         uint64_t addr = a->data_addr + idx * st->chunk_stride;
-        uint64_t chunks = (a->size + (uint64_t)st->chunk_payload - 1) /
-                          st->chunk_payload;
+        uint64_t chunks = st_chunks(st, a->size);
         rc = st_region_erase(st, addr, a->data_addr + chunks * st->chunk_stride);
         if (rc == STORE_OK)
             rc = chunk_write(st, addr, p + taken, n);
@@ -699,55 +697,14 @@ int store_msg_copy(store_t *st, uint32_t src_mbox_id, const store_msg_t *m,
 
 /* ---- compaction: moving data -------------------------------------------- */
 
-int st_data_copy(store_t *st, uint64_t old, uint32_t size, uint64_t *out)
-{
-    int rc;
-    *out = DATA_LOST;
-    if (old & DATA_INLINE) {
-        uint64_t a = old & ~DATA_INLINE, na;
-        uint32_t len;
-        if (size > st->chunk_payload || size > sizeof st->scratch)
-            return STORE_OK;
-        rc = log_get(st, a, R_DATA, st->scratch, (uint32_t)sizeof st->scratch,
-                     &len);
-        if (rc == STORE_EIO)
-            return rc;
-        if (rc < 0 || len != size)
-            return STORE_OK;  /* damaged: stays unreadable, never laundered */
-        rc = log_append(st, R_DATA, st->scratch, size, &na);
-        if (rc < 0)
-            return rc;
-        *out = DATA_INLINE | na;
-        return STORE_OK;
-    }
-    uint64_t chunks = (size + (uint64_t)st->chunk_payload - 1) /
-                      st->chunk_payload, na;
-    if (!st_chunks_src_ok(st, old, size))
-        return STORE_OK;
-    rc = log_reserve(st, chunks * st->chunk_stride, &na);
-    if (rc < 0)
-        return rc;
-    rc = st_chunks_copy(st, old, size, na, 0, chunks);
-    if (rc < 0)
-        return rc;
-    if (rc == STORE_OK)
-        *out = na;
-    return STORE_OK;  /* damaged (rc 1): the new region is dead space */
-}
-
-bool st_chunks_src_ok(const store_t *st, uint64_t old, uint32_t size)
-{
-    uint64_t chunks = (size + (uint64_t)st->chunk_payload - 1) /
-                      st->chunk_payload;
-    return st->chunk_payload <= sizeof st->wbuf && st_in_log(st, old) &&
-           old + chunks * st->chunk_stride <= st->head;
-}
-
-int st_chunks_copy(store_t *st, uint64_t old, uint32_t size, uint64_t na,
-                   uint64_t from, uint64_t to)
+/* Copies chunks [from, to) of the region at old (a message of size bytes)
+ * to the region reserved at na, each CRC checked: STORE_OK, 1 when a chunk
+ * fails its CRC (the message is damaged), or an error. */
+static int chunks_copy(store_t *st, uint64_t old, uint32_t size, uint64_t na,
+                       uint64_t from, uint64_t to)
 {
     uint32_t pl = st->chunk_payload;
-    uint64_t end = na + (size + (uint64_t)pl - 1) / pl * st->chunk_stride;
+    uint64_t end = na + st_chunks(st, size) * st->chunk_stride;
     /* the write buffer holds the chunk on its way: empty it first (a copy
      * resumed by a later step may find records in it) */
     int rc = log_flush(st);
@@ -773,3 +730,77 @@ int st_chunks_copy(store_t *st, uint64_t old, uint32_t size, uint64_t na,
     }
     return STORE_OK;
 }
+
+int st_chunks_move(store_t *st, store_chunk_move_t *m, uint64_t src,
+                   uint32_t size, uint64_t *n)
+{
+    uint64_t chunks = st_chunks(st, size);
+    int rc;
+    if (!m->mark || m->mark != st->cur.mark || m->src != src ||
+        m->size != size) {
+        m->mark = 0;
+        if (!st_chunks_src_ok(st, src, size)) {
+            *n = 0;
+            return 1;   /* not in the log: lost, like damaged data */
+        }
+        rc = log_reserve(st, chunks * st->chunk_stride, &m->dst);
+        if (rc < 0)
+            return rc;
+        st->gc_step_res += chunks * st->chunk_stride;
+        m->mark = st->cur.mark;
+        m->src = src;
+        m->size = size;
+        m->done = 0;
+    }
+    if (*n == 0)
+        *n = 1;   /* at least one: the move always advances */
+    if (*n > chunks - m->done)
+        *n = chunks - m->done;
+    rc = chunks_copy(st, src, size, m->dst, m->done, m->done + *n);
+    st->gc_step_late += *n * st->chunk_stride;
+    if (rc == STORE_OK) {
+        m->done += (uint32_t)*n;
+        if (m->done < chunks)
+            return ST_MOVE_MORE;
+    }
+    m->mark = 0;
+    return rc;
+}
+
+int st_data_copy(store_t *st, uint64_t old, uint32_t size, uint64_t *out)
+{
+    int rc;
+    *out = DATA_LOST;
+    if (old & DATA_INLINE) {
+        uint64_t a = old & ~DATA_INLINE, na;
+        uint32_t len;
+        if (size > st->chunk_payload || size > sizeof st->scratch)
+            return STORE_OK;
+        rc = log_get(st, a, R_DATA, st->scratch, (uint32_t)sizeof st->scratch,
+                     &len);
+        if (rc == STORE_EIO)
+            return rc;
+        if (rc < 0 || len != size)
+            return STORE_OK;  /* damaged: stays unreadable, never laundered */
+        rc = log_append(st, R_DATA, st->scratch, size, &na);
+        if (rc < 0)
+            return rc;
+        *out = DATA_INLINE | na;
+        return STORE_OK;
+    }
+    store_chunk_move_t m = { 0 };
+    uint64_t n = UINT64_MAX;   /* all of it in this call */
+    rc = st_chunks_move(st, &m, old, size, &n);
+    if (rc < 0)
+        return rc;
+    if (rc == STORE_OK)
+        *out = m.dst;
+    return STORE_OK;  /* damaged (rc 1): the new region is dead space */
+}
+
+bool st_chunks_src_ok(const store_t *st, uint64_t old, uint32_t size)
+{
+    return st->chunk_payload <= sizeof st->wbuf && st_in_log(st, old) &&
+           old + st_chunks(st, size) * st->chunk_stride <= st->head;
+}
+

@@ -277,15 +277,25 @@ int st_msg_mark_shared(store_t *st, uint32_t mbox_id, uint32_t uid);
 /* Raw stored flags word of a message (MSGF_SHARED included). */
 int st_msg_raw_flags(store_t *st, uint32_t mbox_id, uint32_t uid,
                      uint32_t *flags);
+/* Chunks of a message of size bytes. */
+static inline uint64_t st_chunks(const store_t *st, uint32_t size)
+{
+    return (size + (uint64_t)st->chunk_payload - 1) / st->chunk_payload;
+}
 /* Copies message data to the head (compaction); DATA_LOST when the old
  * data fails its CRC. */
 int st_data_copy(store_t *st, uint64_t old, uint32_t size, uint64_t *out);
 /* A chunk region of size bytes at old lies inside the log (copyable). */
 bool st_chunks_src_ok(const store_t *st, uint64_t old, uint32_t size);
-/* Copies chunks [from, to) of the region at old (a message of size bytes)
- * to the region reserved at na, each CRC checked: STORE_OK, 1 when a chunk
- * fails its CRC (the message is damaged), or an error. */
-int st_chunks_copy(store_t *st, uint64_t old, uint32_t size, uint64_t na,
-                   uint64_t from, uint64_t to);
+/* One call's share of the chunked move m of the message at src (size
+ * bytes): a fresh move (m->mark not the pass's, another src or size)
+ * reserves its region like an APPEND's; then up to *n chunks (*n: how many
+ * it copied), each CRC checked.  ST_MOVE_MORE while chunks remain;
+ * STORE_OK when the copy is whole at m->dst; 1 when the data is damaged
+ * or not in the log (never laundered); or an error.  Anything but
+ * ST_MOVE_MORE ends the move (m->mark 0; a partial region is dead). */
+#define ST_MOVE_MORE 2
+int st_chunks_move(store_t *st, store_chunk_move_t *m, uint64_t src,
+                   uint32_t size, uint64_t *n);
 
 #endif

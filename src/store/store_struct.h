@@ -140,13 +140,8 @@ struct store {
     /* the walk's copy of a multi-chunk message, a few chunks per step
      * (store_gc.c); RAM only: after a power cut the partial region is
      * dead space and the pass redoes the message from its start */
-    struct {
-        uint64_t mark;           /* the pass it belongs to, 0: none */
-        uint64_t src, dst;       /* old data address, reserved region */
-        uint32_t size;           /* message bytes */
-        uint32_t done;           /* chunks copied so far */
-        uint8_t key[16];         /* the message record's key */
-    } gc_cp;
+    store_chunk_move_t gc_cp;
+    uint8_t gc_cp_key[16];       /* the message record's key */
     /* a held COPY's message, moved by the chunk cursor out of key order
      * (st_gc_hold_copy): the key of its record */
     bool gc_early_on;

@@ -418,7 +418,7 @@ static void test_big_message_steps(void **state)
 static void until_mid_copy(store_t *st, uint32_t uid)
 {
     for (unsigned i = 0; i < 10000; i++) {
-        if (st->gc_cp.mark && st->gc_cp.key[12] == (uint8_t)uid &&
+        if (st->gc_cp.mark && st->gc_cp_key[12] == (uint8_t)uid &&
             st->gc_cp.done > 2)
             return;
         assert_true(store_maintain(st, 8192) >= 0);
